@@ -1,0 +1,55 @@
+"""AFIP client: WSAA (tickets) and WSFEv1 (CAE), over an injected httpx.AsyncClient.
+
+AFIP answers are values (`Accepted`, `Rejected`); whole-call failures are the
+exceptions in `encola.afip.errors`.
+"""
+
+from encola.afip.certs import cuit_of, generate_test_certificate, load_certificate, load_private_key
+from encola.afip.client import AfipClient, AfipTimeouts
+from encola.afip.endpoints import AfipEndpoints
+from encola.afip.errors import (
+    AfipAuthError,
+    AfipBadResponseError,
+    AfipCallError,
+    AfipConnectionError,
+    AfipError,
+    AfipHttpError,
+    AfipMessage,
+    AfipServiceDownError,
+    AfipTransientError,
+    AlreadyAuthenticatedError,
+    CertificateExpiredError,
+    TokenRejectedError,
+    UntrustedCertificateError,
+    WsaaError,
+)
+from encola.afip.models import (
+    Accepted,
+    AlicIva,
+    CaeDetail,
+    CaeResult,
+    CbteAsoc,
+    CondicionIvaReceptor,
+    DetailResult,
+    Opcional,
+    ParamItem,
+    PeriodoAsoc,
+    PuntoVenta,
+    Rejected,
+    ServerStatus,
+    StoredComprobante,
+    Ticket,
+    Tributo,
+)
+from encola.afip.wsaa import Credentials, InMemoryTicketCache, TicketCache, WsaaClient
+from encola.afip.wsfe import WsfeClient
+
+__all__ = [
+    "Accepted", "AfipAuthError", "AfipBadResponseError", "AfipCallError", "AfipClient", "AfipConnectionError",
+    "AfipEndpoints", "AfipError", "AfipHttpError", "AfipMessage", "AfipServiceDownError", "AfipTimeouts",
+    "AfipTransientError", "AlicIva", "AlreadyAuthenticatedError", "CaeDetail", "CaeResult", "CbteAsoc",
+    "CertificateExpiredError", "CondicionIvaReceptor", "Credentials", "DetailResult", "InMemoryTicketCache",
+    "Opcional", "ParamItem", "PeriodoAsoc", "PuntoVenta", "Rejected", "ServerStatus", "StoredComprobante",
+    "Ticket", "TicketCache", "TokenRejectedError", "Tributo", "UntrustedCertificateError", "WsaaClient",
+    "WsaaError", "WsfeClient", "cuit_of", "generate_test_certificate", "load_certificate", "load_private_key",
+]

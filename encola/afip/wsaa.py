@@ -1,0 +1,207 @@
+"""WSAA: build the TRA, sign it (CMS), call loginCms, parse and cache the ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Protocol
+
+import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+from lxml import etree
+
+from encola.afip import soap
+from encola.afip.certs import load_certificate, load_private_key
+from encola.afip.errors import (
+    AfipBadResponseError,
+    AfipServiceDownError,
+    AlreadyAuthenticatedError,
+    CertificateExpiredError,
+    UntrustedCertificateError,
+    WsaaError,
+)
+from encola.afip.models import Ticket
+
+WSAA_NS = "http://wsaa.view.sua.dvadac.desein.afip.gov"
+ARGENTINA = timezone(timedelta(hours=-3), "ART")
+WSFE_SERVICE = "wsfe"
+
+Clock = Callable[[], datetime]
+
+
+def now_argentina() -> datetime:
+    return datetime.now(ARGENTINA)
+
+
+# ------------------------------------------------------------------ pure parts
+
+
+def build_tra(service: str, now: datetime, unique_id: int | None = None, *, ttl: timedelta = timedelta(minutes=10)) -> bytes:
+    """A loginTicketRequest for `service`, valid from now-10 min to now+ttl (AR offset)."""
+    now = now.astimezone(ARGENTINA).replace(microsecond=0)
+    root = etree.Element("loginTicketRequest", version="1.0")
+    header = etree.SubElement(root, "header")
+    etree.SubElement(header, "uniqueId").text = str(unique_id if unique_id is not None else secrets.randbelow(2**32))
+    etree.SubElement(header, "generationTime").text = (now - timedelta(minutes=10)).isoformat()
+    etree.SubElement(header, "expirationTime").text = (now + ttl).isoformat()
+    etree.SubElement(root, "service").text = service
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def sign_tra(tra: bytes, cert_pem: bytes | str, key_pem: bytes | str) -> bytes:
+    """CMS SignedData (DER) with the TRA attached and the signer certificate included."""
+    cert = load_certificate(cert_pem)
+    key = load_private_key(key_pem)
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(tra)
+        .add_signer(cert, key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+
+
+def login_cms_request(cms_der: bytes) -> etree._Element:
+    """The loginCms operation element carrying the Base64 CMS."""
+    op = etree.Element(f"{{{WSAA_NS}}}loginCms", nsmap={None: WSAA_NS})
+    etree.SubElement(op, f"{{{WSAA_NS}}}in0").text = base64.b64encode(cms_der).decode("ascii")
+    return op
+
+
+def parse_ticket(login_ticket_response: str | bytes) -> Ticket:
+    """Parse the TA XML (the text inside loginCmsReturn)."""
+    data = login_ticket_response.encode() if isinstance(login_ticket_response, str) else login_ticket_response
+    try:
+        root = etree.fromstring(data.strip(), etree.XMLParser(resolve_entities=False, no_network=True))
+        token = root.findtext("credentials/token")
+        sign = root.findtext("credentials/sign")
+        expiration = datetime.fromisoformat(root.findtext("header/expirationTime").strip())
+        generation_text = root.findtext("header/generationTime")
+        generation = datetime.fromisoformat(generation_text.strip()) if generation_text else None
+    except (etree.XMLSyntaxError, AttributeError, ValueError) as exc:
+        raise AfipBadResponseError(f"unreadable WSAA ticket: {exc}") from None
+    if not token or not sign:
+        raise AfipBadResponseError("WSAA ticket without token or sign")
+    return Ticket(token=token.strip(), sign=sign.strip(), expiration_time=expiration, generation_time=generation)
+
+
+_FAULT_CLASSES: dict[str, type[Exception]] = {
+    "coe.alreadyAuthenticated": AlreadyAuthenticatedError,
+    "cms.cert.expired": CertificateExpiredError,
+    "cms.cert.untrusted": UntrustedCertificateError,
+    "cms.cert.invalid": UntrustedCertificateError,
+}
+_DOWN_FAULTS = {"wsn.unavailable", "wsaa.unavailable", "wsaa.internalError"}
+
+
+def fault_error(fault: soap.SoapFault) -> Exception:
+    """The exception for a loginCms SOAP fault."""
+    message = f"WSAA {fault.faultcode}: {fault.faultstring}"
+    if fault.faultcode in _DOWN_FAULTS:
+        return AfipServiceDownError(message)
+    cls = _FAULT_CLASSES.get(fault.faultcode, WsaaError)
+    return cls(message, faultcode=fault.faultcode)
+
+
+def parse_login_answer(element: etree._Element) -> Ticket:
+    """Ticket from a loginCmsResponse Body child; raise for a fault."""
+    fault = soap.fault_of(element)
+    if fault is not None:
+        raise fault_error(fault)
+    if etree.QName(element).localname != "loginCmsResponse":
+        raise AfipBadResponseError(f"unexpected WSAA answer {element.tag}")
+    returned = next((child.text for child in element if etree.QName(child).localname == "loginCmsReturn"), None)
+    if not returned:
+        raise AfipBadResponseError("loginCmsResponse without loginCmsReturn")
+    return parse_ticket(returned)
+
+
+# --------------------------------------------------------------------- caching
+
+
+class TicketCache(Protocol):
+    """Where tickets live between calls (and, in the store, between processes)."""
+
+    async def get(self, cuit: int, service: str) -> Ticket | None: ...
+
+    async def put(self, cuit: int, service: str, ticket: Ticket) -> None: ...
+
+
+class InMemoryTicketCache:
+    """A TicketCache for one process."""
+
+    def __init__(self) -> None:
+        self._tickets: dict[tuple[int, str], Ticket] = {}
+
+    async def get(self, cuit: int, service: str) -> Ticket | None:
+        return self._tickets.get((int(cuit), service))
+
+    async def put(self, cuit: int, service: str, ticket: Ticket) -> None:
+        self._tickets[(int(cuit), service)] = ticket
+
+
+# ---------------------------------------------------------------------- client
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A certificate (PEM) and its private key (PEM). Never logged."""
+
+    cert_pem: bytes
+    key_pem: bytes
+
+    def __repr__(self) -> str:
+        return "Credentials(<redacted>)"
+
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class WsaaClient:
+    """Obtains tickets for one certificate, reusing cached ones until close to expiry."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        url: str,
+        credentials: Credentials,
+        cache: TicketCache | None = None,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        renew_margin: timedelta = timedelta(minutes=10),
+        clock: Clock = now_argentina,
+    ) -> None:
+        self._http = http
+        self._url = url
+        self._credentials = credentials
+        self._cache = cache if cache is not None else InMemoryTicketCache()
+        self._timeout = timeout
+        self._margin = renew_margin.total_seconds()
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    async def ticket(self, cuit: int, service: str = WSFE_SERVICE) -> Ticket:
+        """A valid ticket for (cuit, service): from the cache, or a new loginCms."""
+        async with self._lock:
+            now = self._clock()
+            cached = await self._cache.get(cuit, service)
+            if cached is not None and cached.valid_at(now, self._margin):
+                return cached
+            try:
+                fresh = await self.login(service)
+            except AlreadyAuthenticatedError:
+                if cached is not None and cached.valid_at(now):
+                    return cached  # inside the renewal margin: keep using it
+                raise
+            await self._cache.put(cuit, service, fresh)
+            return fresh
+
+    async def login(self, service: str = WSFE_SERVICE) -> Ticket:
+        """Always ask WSAA for a new ticket (prefer `ticket`, which caches)."""
+        tra = build_tra(service, self._clock())
+        cms = sign_tra(tra, self._credentials.cert_pem, self._credentials.key_pem)
+        element = await soap.call(self._http, self._url, "", login_cms_request(cms), self._timeout)
+        return parse_login_answer(element)

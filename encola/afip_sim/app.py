@@ -1,0 +1,117 @@
+"""The simulator as an ASGI app: WSAA and WSFEv1 at AFIP's paths, plus `/_sim/*` controls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from typing import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from encola.afip_sim import wsaa
+from encola.afip_sim.faults import FaultState
+from encola.afip_sim.ledger import Ledger
+from encola.afip_sim.wsfe import Answer, WsfeService
+
+ARGENTINA = timezone(timedelta(hours=-3))
+XML = "text/xml; charset=utf-8"
+TRANSPORT_KEY = "encola.transport"
+DOWN_BODY = (
+    b'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+    b"<HTML><HEAD><TITLE>Service Unavailable</TITLE></HEAD><BODY><h2>Service Unavailable</h2>"
+    b"<hr><p>HTTP Error 503. The service is unavailable.</p></BODY></HTML>\r\n"
+)
+
+
+class ResponseDropped(ConnectionResetError):
+    """Raised in-process (no socket to close) where a real server would drop the connection."""
+
+
+def now_argentina() -> datetime:
+    return datetime.now(ARGENTINA)
+
+
+def create_app(
+    *,
+    ledger_path: str | None = None,
+    latency_ms: int = 0,
+    strict_wsaa: bool = False,
+    max_records: int = 250,
+    clock: Callable[[], datetime] = now_argentina,
+) -> Starlette:
+    """A simulator app. `ledger_path`: SQLite file (in memory when None)."""
+    ledger = Ledger(ledger_path)
+    faults = FaultState(latency_ms=latency_ms)
+    service = WsfeService(ledger, faults, clock, max_records=max_records)
+
+    async def delay() -> None:
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+
+    async def login_cms(request: Request) -> Response:
+        if request.method == "GET":
+            return _wsdl("wsaa")
+        status, body = wsaa.login(await request.body(), ledger, clock(), strict=strict_wsaa)
+        await delay()
+        return Response(body, status_code=status, media_type=XML)
+
+    async def wsfe(request: Request) -> Response:
+        if request.method == "GET":
+            return _wsdl("wsfev1")
+        body = await request.body()
+        if faults.down:
+            await delay()
+            return Response(DOWN_BODY, status_code=503, media_type="text/html")
+        answer: Answer = service.handle(body)  # synchronous: one request at a time touches the ledger
+        await delay()
+        if answer.drop:
+            await _drop(request)
+        return Response(answer.body, status_code=answer.status, media_type=XML)
+
+    async def comprobantes(request: Request) -> Response:
+        return JSONResponse([
+            {"cuit": a.cuit, "pto_vta": a.pto_vta, "cbte_tipo": a.cbte_tipo, "numero": a.numero, "cae": a.cae,
+             "imp_total": float(a.imp_total), "fecha": a.cbte_fch}
+            for a in ledger.all()
+        ])
+
+    async def faults_endpoint(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                changes = json.loads(await request.body() or b"{}")
+                if not isinstance(changes, dict):
+                    raise ValueError("expected a JSON object")
+                faults.update(changes)
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(faults.as_dict())
+
+    app = Starlette(routes=[
+        Route("/ws/services/LoginCms", login_cms, methods=["GET", "POST"]),
+        Route("/wsfev1/service.asmx", wsfe, methods=["GET", "POST"]),
+        Route("/_sim/comprobantes", comprobantes, methods=["GET"]),
+        Route("/_sim/faults", faults_endpoint, methods=["GET", "POST"]),
+    ])
+    app.state.ledger = ledger
+    app.state.faults = faults
+    return app
+
+
+def _wsdl(name: str) -> Response:
+    body = resources.files("encola.afip").joinpath("wsdl", f"{name}.wsdl").read_bytes()
+    return Response(body, media_type=XML)
+
+
+async def _drop(request: Request) -> None:
+    """Close the connection without answering; the work is already committed."""
+    transport = request.scope.get(TRANSPORT_KEY)
+    if transport is None:
+        raise ResponseDropped("simulated dropped response")
+    transport.close()
+    while (await request.receive())["type"] != "http.disconnect":
+        pass

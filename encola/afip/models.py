@@ -121,8 +121,8 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Rejected:
-    """AFIP refused this detail; `errors` are the call-level `Errors` of the answer
-    (e.g. 10016), `observaciones` the detail's own `Obs`, both verbatim."""
+    """AFIP refused this detail. `observaciones` are the detail's own `Obs`; when it has
+    none, `errors` holds the call-level `Errors` that rejected it (e.g. 10016). Verbatim."""
 
     cbte_desde: int
     cbte_hasta: int

@@ -299,7 +299,8 @@ def _detail_result(r: etree._Element, errors: tuple[AfipMessage, ...]) -> Detail
     vto = to_date(text(r, "CAEFchVto"))
     if text(r, "Resultado") == "A" and cae and vto:
         return Accepted(cbte_desde=desde, cbte_hasta=hasta, cbte_fch=fch, cae=cae, cae_fch_vto=vto, observaciones=obs)
-    return Rejected(cbte_desde=desde, cbte_hasta=hasta, cbte_fch=fch, errors=errors, observaciones=obs)
+    # A detail with its own Obs was rejected for them; one without was rejected by the call-level Errors.
+    return Rejected(cbte_desde=desde, cbte_hasta=hasta, cbte_fch=fch, errors=() if obs else errors, observaciones=obs)
 
 
 def stored_comprobante(get: etree._Element) -> StoredComprobante:

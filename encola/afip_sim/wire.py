@@ -80,6 +80,8 @@ def as_decimal(value: str | None) -> Decimal | None:
 
 
 def _value(name: str, raw: str | None):
+    if raw is None:
+        return None
     if name in INT_FIELDS and name != "Id":
         return as_int(raw)
     if name in MONEY_FIELDS:

@@ -124,6 +124,8 @@ MESSAGES: dict[str, str] = {
     "TFC-9002": "No has enviado ningun request a procesar en el bloque de requests.",
     "TFC-9003": "El request enviado en el orden {orden} (comenzando en 0) incluye un comprobante con un external_reference no valido.  Este request no se procesara.",
     "TFC-9004": "El request enviado en el orden {orden} (comenzando en 0) no es un objeto JSON.  Este request no se procesara.",
+    "TFC-9005": "El lote no se procesara ya que contiene errores en todos sus requests. Se enviaron a procesar: {enviados} requests y se aceptaron procesar: 0. ",
+    "TFC-9006": "El lote se procesara parcialmente ya que contiene errores en alguno de sus requests. Se enviaron a procesar: {enviados} requests y se aceptaron procesar: {aceptados}. ",
     # Points of sale
     "TFC-5001": "El campo operacion debe ser A (alta) o M (modificacion).",
     "TFC-5002": "El CUIT enviado no es valido.",

@@ -1,0 +1,104 @@
+"""``puntos_venta/administrar``: A adds a point of sale to the caller's workspace, M changes the caller's."""
+
+from __future__ import annotations
+
+from encola.api.envelope import error_envelope
+from encola.api.provisioning import (
+    CONCEPTOS,
+    PdvSpec,
+    check_spec,
+    modify,
+    provision,
+    valid_webhook_token,
+    webhook_errors,
+)
+from encola.domain import fields as f
+from encola.domain.errors import Error, err
+from encola.settings import Settings
+from encola.store.store import Pdv, Store
+
+
+def _flag(body: dict, name: str, errors: list[Error]) -> bool | None:
+    value = f.flag(body.get(name), "")
+    if value is None:
+        errors.append(err("TFC-5011", campo=name))
+        return None
+    return None if value == "" else value == "S"
+
+
+def administrar(store: Store, settings: Settings, pdv: Pdv, body: dict) -> dict:
+    operacion = (f.text(body.get("operacion")) or "").strip().upper()
+    if operacion == "A":
+        return _alta(store, settings, pdv, body)
+    if operacion == "M":
+        return _modificacion(store, settings, pdv, body)
+    return error_envelope([err("TFC-5001")], None)
+
+
+def _alta(store: Store, settings: Settings, caller: Pdv, body: dict) -> dict:
+    errors: list[Error] = []
+    punto_venta = f.integer(body.get("punto_venta"))
+    cuit = (f.text(body.get("cuit")) or caller.cuit).strip()
+    activo = _flag(body, "esta_activo", errors)
+    spec = PdvSpec(
+        cuit=cuit,
+        punto_venta=punto_venta or 0,
+        condicion_iva=(f.text(body.get("iva_condicion")) or caller.condicion_iva).strip().upper(),
+        razon_social=(f.text(body.get("razon_social")) or caller.razon_social).strip(),
+        conceptos=(f.text(body.get("conceptos_tipo")) or caller.conceptos).strip().upper(),
+        webhook_url=(f.text(body.get("webhook")) or "").strip() or None,
+        webhook_token=(f.text(body.get("webhook_token")) or None),
+        activo=True if activo is None else activo,
+    )
+    errors += check_spec(spec, settings.webhook_allow_private)
+    if not errors:
+        with store.reading() as connection:
+            if store.pdv(connection, cuit=spec.cuit, punto_venta=spec.punto_venta) is not None:
+                errors.append(err("TFC-5004", punto_venta=spec.punto_venta, cuit=spec.cuit))
+    if errors:
+        return error_envelope(errors, None)
+    done = provision(store, spec, workspace_id=caller.workspace_id)
+    return {
+        "error": "N",
+        "errores": [],
+        "rta": f"El punto de venta {spec.punto_venta:05d} del CUIT {spec.cuit} se ha creado correctamente.",
+        "cuit": spec.cuit,
+        "punto_venta": spec.punto_venta,
+        "webhook_token": done.webhook_token,
+        **done.credentials.as_json(),
+    }
+
+
+def _modificacion(store: Store, settings: Settings, pdv: Pdv, body: dict) -> dict:
+    errors: list[Error] = []
+    values: dict = {}
+    if "webhook" in body:
+        url = (f.text(body.get("webhook")) or "").strip() or None
+        errors += webhook_errors(url, settings.webhook_allow_private)
+        values["webhook_url"] = url
+    token = f.text(body.get("webhook_token"))
+    if not f.absent(token):
+        if valid_webhook_token(token):
+            values["webhook_token"] = token
+        else:
+            errors.append(err("TFC-5010"))
+    conceptos = f.text(body.get("conceptos_tipo"))
+    if not f.absent(conceptos):
+        if conceptos.strip().upper() in CONCEPTOS:
+            values["conceptos"] = conceptos.strip().upper()
+        else:
+            errors.append(err("TFC-5008"))
+    razon_social = f.text(body.get("razon_social"))
+    if not f.absent(razon_social):
+        if len(razon_social) <= 255:
+            values["razon_social"] = razon_social.strip()
+        else:
+            errors.append(err("TFC-5009"))
+    activo = _flag(body, "esta_activo", errors)
+    if activo is not None:
+        values["activo"] = activo
+    if errors:
+        return error_envelope(errors, None)
+    if values:
+        modify(store, pdv, values)
+    return {"error": "N", "errores": [], "rta": "El punto de venta se ha modificado correctamente."}

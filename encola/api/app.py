@@ -1,0 +1,164 @@
+"""The HTTP app: TusFacturas-compatible endpoints under ``/app/api/v2/``.
+
+Every endpoint reads the raw body itself (no framework validation, so no framework 422s), answers
+with HTTP 200 and a TF envelope, and does its database work in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from typing import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, Response
+
+from encola.api import consultas, queue_ops
+from encola.api.admin import administrar
+from encola.api.auth import authenticate
+from encola.api.body import BodyError, read_json_object
+from encola.api.dashboard import render_dashboard
+from encola.api.envelope import error_envelope, json_response
+from encola.api.intake import Intake
+from encola.clock import Clock
+from encola.domain.errors import Error, err
+from encola.settings import Settings
+from encola.store.store import NewEvent, Pdv, Store
+from encola.webhooks.dispatcher import Dispatcher
+
+log = logging.getLogger("encola.api")
+PREFIX = "/app/api/v2"
+_OPENAPI_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+Work = Callable[[Pdv, dict], dict]
+
+
+class Services:
+    """What the endpoints need, built once per process."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Clock):
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.intake = Intake(store, clock)
+        self.dispatcher = Dispatcher(store, settings, clock)
+        self.background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+
+
+def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        stop = asyncio.Event()
+        runners = list(services.background)
+        if run_dispatcher:
+            runners.append(services.dispatcher.run)
+        tasks = [asyncio.create_task(run(stop)) for run in runners]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = FastAPI(
+        title="encola",
+        version="0.1.0",
+        summary="Self-hosted, TusFacturas-compatible queued electronic invoicing for AFIP/ARCA.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    _install_error_handlers(app)
+
+    async def endpoint(request: Request, work: Work, *, wakes: bool = True) -> Response:
+        try:
+            body = await read_json_object(request, services.settings.max_body_bytes)
+        except BodyError as bad:
+            return json_response(error_envelope([bad.error], ""))
+        pdv = await run_in_threadpool(authenticate, services.store, body)
+        if isinstance(pdv, Error):
+            return json_response(error_envelope([pdv], _raw_reference(body)))
+        answer = await run_in_threadpool(work, pdv, body)
+        if wakes:
+            services.dispatcher.wake()
+        return json_response(answer)
+
+    def route(path: str, work: Work, summary: str, *, wakes: bool = True) -> None:
+        async def handler(request: Request) -> Response:
+            return await endpoint(request, work, wakes=wakes)
+
+        handler.__name__ = path.replace("/", "_")
+        app.add_api_route(
+            PREFIX + path, handler, methods=["POST"], summary=summary, openapi_extra=_OPENAPI_BODY
+        )
+
+    store, clock = services.store, services.clock
+    route("/facturacion/nuevo_encola", services.intake.submit, "Encolar un comprobante")
+    route("/facturacion/lotes_encola", services.intake.submit_lote, "Encolar un lote de hasta 100 comprobantes")
+    route("/facturacion/eliminar_encolado", lambda p, b: queue_ops.eliminar(store, p, b), "Eliminar un comprobante encolado")
+    route(
+        "/facturacion/cambiar_fecha_encolado",
+        lambda p, b: queue_ops.cambiar_fecha(store, clock, p, b),
+        "Cambiar la fecha de un comprobante encolado",
+    )
+    route(
+        "/facturacion/reenviar_encolado",
+        lambda p, b: queue_ops.reenviar(store, clock, p, b),
+        "Reenviar a procesar un comprobante con error",
+    )
+    route(
+        "/facturacion/consulta_avanzada",
+        lambda p, b: consultas.consulta_avanzada(store, p, b),
+        "Consulta avanzada (F, TN, EXT_REF)",
+        wakes=False,
+    )
+    route("/facturacion/consulta", lambda p, b: consultas.consulta(store, p, b), "Consulta simple", wakes=False)
+    route(
+        "/puntos_venta/administrar",
+        lambda p, b: administrar(store, services.settings, p, b),
+        "Alta o modificacion de un punto de venta",
+    )
+    route("/webhooks/test", lambda p, b: send_test_hook(store, p), "Enviar un hook de prueba (evento test)")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def dashboard() -> HTMLResponse:
+        html = await run_in_threadpool(render_dashboard, store)
+        return HTMLResponse(html)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> Response:
+        return json_response({"status": "ok"})
+
+    return app
+
+
+def send_test_hook(store: Store, pdv: Pdv) -> dict:
+    """The ``test`` event, to check a point of sale's webhook URL."""
+    if not pdv.webhook_url:
+        return error_envelope([err("TFC-1012")], None)
+    hook_id = store.record_event(pdv.id, NewEvent("test", "", recurso="test"))
+    return {"error": "N", "errores": [], "hook_id": hook_id}
+
+
+def _raw_reference(body: dict) -> str:
+    comprobante = body.get("comprobante")
+    if isinstance(comprobante, dict) and isinstance(comprobante.get("external_reference"), (str, int)):
+        return str(comprobante["external_reference"])
+    return ""
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            return json_response(error_envelope([err("TFC-1011", ruta=request.url.path)], ""), 405)
+        if exc.status_code == 404:
+            return json_response(error_envelope([err("TFC-1010", ruta=request.url.path)], ""), 404)
+        return json_response(error_envelope([err("TFC-1014")], ""), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Not the client's mistake: our bug or an unavailable database. Say so in the envelope.
+        log.exception("unexpected error on %s", request.url.path, extra={"action": "http_error"})
+        return json_response(error_envelope([err("TFC-1014")], ""), 503)

@@ -1,0 +1,124 @@
+"""consulta_avanzada (F, TN, EXT_REF) and consulta: the caller's invoices in TF's shape (``07``/``08``)."""
+
+from __future__ import annotations
+
+import copy
+
+from encola.api.envelope import error_envelope
+from encola.domain import fields as f
+from encola.domain import tables as t
+from encola.domain.errors import err
+from encola.domain.status import tf_status
+from encola.store.store import InvoiceRow, Page, Pdv, Store
+
+MAX_LIMITE = 1000
+DEFAULT_LIMITE = 100
+NO_CAE_VENCIMIENTO = "01/01/2000"
+
+
+def present(row: InvoiceRow) -> dict:
+    """The stored view plus what changes as the invoice moves: date, number, status and AFIP data."""
+    view = copy.deepcopy(row.view)
+    comprobante = view["comprobante"]
+    emitted = row.state == "emitted"
+    comprobante.update(
+        fecha=f.format_date(row.fecha),
+        numero=row.numero or 0,
+        comprobante_nro=f"{row.punto_venta:05d}-{(row.numero or 0):08d}",
+        cae=(row.cae + " ") if emitted and row.cae else " ",
+        vencimiento_cae=f.format_date(row.cae_vencimiento) if emitted and row.cae_vencimiento else NO_CAE_VENCIMIENTO,
+        vencimiento_pago=f.format_date(row.vencimiento) if row.vencimiento else "",
+        afip_qr=(row.afip_qr + " ") if emitted and row.afip_qr else "",
+        afip_codigo_barras=(row.afip_codigo_barras + " ") if emitted and row.afip_codigo_barras else "",
+        status=tf_status(row.state, row.fecha),
+        ctacte_status="IMPAGA",
+        errores=list(row.errors) if row.state == "error" else [],
+        micrositios={"cliente": "", "descarga": ""},
+        comprobante_pdf_url="",
+        comprobante_ticket_url="",
+    )
+    return view
+
+
+def _paging(body: dict) -> tuple[int, int] | dict:
+    pagina = 0 if f.absent(body.get("pagina")) else f.integer(body.get("pagina"))
+    if pagina is None:
+        return _consulta_error("TFC-7005")
+    limite = DEFAULT_LIMITE if f.absent(body.get("limite")) else f.integer(body.get("limite"))
+    if limite is None or limite > MAX_LIMITE:
+        return _consulta_error("TFC-7004")
+    # TF documents 0 as the minimum: read it as "the default page size", not an empty page.
+    return pagina, limite or DEFAULT_LIMITE
+
+
+def _consulta_error(code: str, **fields) -> dict:
+    return {**error_envelope([err(code, **fields)], None), "rta": "ERROR", "total": 0, "comprobantes": []}
+
+
+def consulta_avanzada(store: Store, pdv: Pdv, body: dict) -> dict:
+    paging = _paging(body)
+    if isinstance(paging, dict):
+        return paging
+    pagina, limite = paging
+    busqueda = (f.text(body.get("busqueda_tipo")) or "").strip().upper()
+    criteria = body.get("comprobante")
+    if busqueda not in ("F", "TN", "EXT_REF"):
+        return _consulta_error("TFC-7003")
+    if not isinstance(criteria, dict):
+        return _consulta_error("TFC-1013", bloque="comprobante")
+    if busqueda == "F":
+        fecha = f.wire_date(criteria.get("fecha"))
+        if fecha is None:
+            return _consulta_error("TFC-2011", campo="fecha")
+        page = store.search_by_fecha(pdv.id, fecha, pagina, limite)
+    elif busqueda == "EXT_REF":
+        reference = f.text(criteria.get("external_reference"))
+        if f.absent(reference):
+            return _consulta_error("TFC-7006", campo="external_reference")
+        page = store.search_by_external_reference(pdv.id, reference.strip(), pagina, limite)
+    else:
+        page = _search_numbers(store, pdv, criteria, pagina, limite)
+        if isinstance(page, dict):
+            return page
+    return {
+        "rta": "OK",
+        "error": "N",
+        "total": page.total,
+        "errores": [],
+        "comprobantes": [present(row) for row in page.rows],
+    }
+
+
+def _search_numbers(store: Store, pdv: Pdv, criteria: dict, pagina: int, limite: int) -> Page | dict:
+    tipo = t.tipo_comprobante(f.text(criteria.get("tipo")) or "")
+    if tipo is None or tipo.cbte_tipo is None:
+        return _consulta_error("TFC-2003", tipo=f.text(criteria.get("tipo")) or "vacio")
+    punto_venta = f.integer(criteria.get("punto_venta"))
+    if punto_venta is not None and punto_venta != pdv.punto_venta:
+        return {"rta": "OK", "error": "N", "total": 0, "errores": [], "comprobantes": []}
+    desde, hasta = f.integer(criteria.get("numero_desde")), f.integer(criteria.get("numero_hasta"))
+    if desde is None:
+        return _consulta_error("TFC-7006", campo="numero_desde")
+    if hasta is None:
+        return _consulta_error("TFC-7006", campo="numero_hasta")
+    return store.search_by_numbers(pdv.id, tipo.cbte_tipo, desde, hasta, pagina, limite)
+
+
+def consulta(store: Store, pdv: Pdv, body: dict) -> dict:
+    """Consulta simple: one comprobante by tipo, punto_venta and numero."""
+    criteria = body.get("comprobante")
+    if not isinstance(criteria, dict):
+        return {**error_envelope([err("TFC-1013", bloque="comprobante")], None), "rta": "ERROR"}
+    tipo = t.tipo_comprobante(f.text(criteria.get("tipo")) or "")
+    numero = f.integer(criteria.get("numero"))
+    punto_venta = f.integer(criteria.get("punto_venta"))
+    if tipo is None or tipo.cbte_tipo is None:
+        return {**error_envelope([err("TFC-2003", tipo=f.text(criteria.get("tipo")) or "vacio")], None), "rta": "ERROR"}
+    if numero is None:
+        return {**error_envelope([err("TFC-7006", campo="numero")], None), "rta": "ERROR"}
+    row = None
+    if punto_venta in (None, pdv.punto_venta):
+        row = store.invoice_by_number(pdv.id, tipo.cbte_tipo, numero)
+    if row is None:
+        return {**error_envelope([err("TFC-7001")], None), "rta": "ERROR"}
+    return {"error": "N", "errores": [], "rta": "OK", **present(row)}

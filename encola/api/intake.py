@@ -1,0 +1,125 @@
+"""nuevo_encola and lotes_encola: validate, store with the ``encolado`` event, or answer the errors.
+
+The "basic requirements" rule (``00-…``): when the PDV has a webhook and the request carries an
+external_reference, a validation failure is answered at once AND notified with an ``error``
+hook; otherwise it is answered at once only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from encola.api.envelope import error_envelope
+from encola.clock import Clock
+from encola.domain.errors import Error, err
+from encola.domain.invoice import Issuer
+from encola.domain.render import accepted_response, afip_template, consulta_view
+from encola.domain.status import tf_status
+from encola.domain.validation import external_reference_errors, external_reference_of, validate
+from encola.store.store import NewEvent, NewInvoice, Pdv, QuotaExceeded, Store
+
+MAX_LOTE = 100
+LOTE_ERROR_RTA = "Eror. No se procesara"  # sic, as TusFacturas answers
+
+
+def request_hash(request: dict) -> str:
+    """The identity of a request for idempotency: its comprobante and cliente, canonically."""
+    canonical = json.dumps(
+        {"comprobante": request.get("comprobante"), "cliente": request.get("cliente")},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Intake:
+    def __init__(self, store: Store, clock: Clock):
+        self.store = store
+        self.clock = clock
+
+    def submit(self, pdv: Pdv, request: dict) -> dict:
+        """One request of nuevo_encola (or one element of a lote); returns the TF answer."""
+        reference = external_reference_of(request.get("comprobante"))
+        errors: list[Error] = []
+        if not pdv.webhook_url:
+            errors.append(err("TFC-1012"))
+        issuer = Issuer(pdv.cuit, pdv.punto_venta, pdv.condicion_iva, pdv.conceptos)
+        validated = validate(request, issuer, self.clock.today())
+        errors += validated.errors
+        if errors:
+            return self._refuse(pdv, reference, errors + [err("TFC-6001")])
+        invoice, totals = validated.invoice, validated.totals
+        new = NewInvoice(
+            pdv_id=pdv.id,
+            cuit=pdv.cuit,
+            punto_venta=pdv.punto_venta,
+            cbte_tipo=invoice.tipo.cbte_tipo,
+            tipo=invoice.tipo.name,
+            external_reference=reference,
+            request_hash=request_hash(request),
+            fecha=invoice.fecha,
+            vencimiento=invoice.vencimiento,
+            total=f"{totals.total:.2f}",
+            afip=afip_template(invoice, totals, issuer),
+            view=consulta_view(invoice, totals),
+            response=accepted_response(invoice),
+        )
+        try:
+            result = self.store.enqueue(
+                new, NewEvent("encolado", reference), cupo=pdv.cupo_mensual, workspace_id=pdv.workspace_id
+            )
+        except QuotaExceeded as exc:
+            return self._refuse(pdv, reference, [err("TFC-1009", usados=exc.used, cupo=exc.cupo)])
+        if result.existing is None:
+            return new.response
+        if result.existing.request_hash == new.request_hash:
+            return result.existing.response  # a client retrying after a lost answer
+        # A different invoice under a live reference. No hook: an "error" hook under that reference
+        # would tell the client its live invoice failed.
+        estado = tf_status(result.existing.state, result.existing.fecha)
+        duplicate = err("TFC-8010", external_reference=reference, estado=estado)
+        return error_envelope([duplicate], reference)
+
+    def _refuse(self, pdv: Pdv, reference: str, errors: list[Error]) -> dict:
+        if pdv.webhook_url and reference:
+            self.store.record_event(pdv.id, NewEvent("error", reference, tuple(e.text for e in errors)))
+        return error_envelope(errors, reference)
+
+    def submit_lote(self, pdv: Pdv, body: dict) -> dict:
+        """lotes_encola: up to 100 requests, each accepted or refused on its own."""
+        requests = body.get("requests")
+        if not isinstance(requests, list) or not requests:
+            return _lote_envelope([err("TFC-9002")], [])
+        if len(requests) > MAX_LOTE:
+            count = len(requests)
+            return _lote_envelope([err("TFC-9001", cantidad=count), err("TFC-9005", enviados=count)], [])
+        if not pdv.webhook_url:
+            return _lote_envelope([err("TFC-1012"), err("TFC-9005", enviados=len(requests))], [])
+        answers = [self._lote_item(pdv, order, request) for order, request in enumerate(requests)]
+        accepted = sum(1 for a in answers if a.get("error") == "N")
+        if accepted == len(answers):
+            return {"error": "N", "errores": [], "error_cod": [], "error_details": [], "response": answers}
+        if accepted == 0:
+            return _lote_envelope([err("TFC-9005", enviados=len(answers))], answers)
+        return _lote_envelope([err("TFC-9006", enviados=len(answers), aceptados=accepted)], answers)
+
+    def _lote_item(self, pdv: Pdv, order: int, request: object) -> dict:
+        if not isinstance(request, dict):
+            answer = error_envelope([err("TFC-9004", orden=order)], "")
+            return {**answer, "rta": LOTE_ERROR_RTA}
+        reference = external_reference_of(request.get("comprobante"))
+        if external_reference_errors(reference):
+            refusal = [err("TFC-9003", orden=order)]
+            if reference:
+                self.store.record_event(pdv.id, NewEvent("error", reference, tuple(e.text for e in refusal)))
+            return {**error_envelope(refusal, reference), "rta": LOTE_ERROR_RTA}
+        answer = self.submit(pdv, request)
+        if answer.get("error") == "N":
+            return {**answer, "cae_vencimiento": None, "tfc_generacion_tipo": 3}
+        return {**answer, "rta": LOTE_ERROR_RTA}
+
+
+def _lote_envelope(errors: list[Error], answers: list[dict]) -> dict:
+    return {**error_envelope(errors, None), "response": answers}

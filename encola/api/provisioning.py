@@ -1,0 +1,129 @@
+"""Points of sale: create (CLI ``pdv create`` and ``administrar`` A) and modify (``administrar`` M)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from encola.domain import credentials
+from encola.domain.errors import Error, err
+from encola.domain.validation import cuit_is_valid
+from encola.store.store import Pdv, Store
+from encola.webhooks.urls import UrlRefused, check_url
+
+CONDICIONES_EMISOR = ("RI", "M", "E")
+CONCEPTOS = ("P", "S", "PS")
+
+
+@dataclass(frozen=True)
+class PdvSpec:
+    cuit: str
+    punto_venta: int
+    condicion_iva: str
+    razon_social: str
+    conceptos: str = "P"
+    webhook_url: str | None = None
+    webhook_token: str | None = None
+    activo: bool = True
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    pdv_id: int
+    credentials: credentials.Credentials
+    webhook_token: str
+    created: bool
+
+
+def check_spec(spec: PdvSpec, allow_private: bool) -> list[Error]:
+    errors = []
+    if not cuit_is_valid(spec.cuit):
+        errors.append(err("TFC-5002"))
+    if not 0 < spec.punto_venta < 99999:
+        errors.append(err("TFC-5003"))
+    if spec.condicion_iva not in CONDICIONES_EMISOR:
+        errors.append(err("TFC-5007"))
+    if spec.conceptos not in CONCEPTOS:
+        errors.append(err("TFC-5008"))
+    if not spec.razon_social.strip() or len(spec.razon_social) > 255:
+        errors.append(err("TFC-5009"))
+    errors += webhook_errors(spec.webhook_url, allow_private)
+    if spec.webhook_token is not None and not valid_webhook_token(spec.webhook_token):
+        errors.append(err("TFC-5010"))
+    return errors
+
+
+def valid_webhook_token(token: str) -> bool:
+    return 8 <= len(token) <= 255 and token.isprintable() and token.strip() == token
+
+
+def webhook_errors(url: str | None, allow_private: bool) -> list[Error]:
+    if not url:
+        return []
+    try:
+        check_url(url, allow_private)
+    except UrlRefused as refused:
+        if refused.host:
+            return [err("TFC-5006", host=refused.host)]
+        return [err("TFC-5005", detalle=refused.reason)]
+    return []
+
+
+def provision(store: Store, spec: PdvSpec, workspace_id: int | None = None) -> Provisioned:
+    """Create the workspace, CUIT and point of sale as needed and issue its keys.
+
+    Keys are stored hashed, so they can only be shown once: provisioning an existing point of
+    sale again updates its settings and issues fresh keys (the old ones stop working).
+    """
+    keys = credentials.generate()
+    hashed = dict(usertoken_hash=credentials.hash_token(keys.usertoken), apitoken_hash=credentials.hash_token(keys.apitoken))
+    with store.writing() as connection:
+        existing = store.pdv(connection, cuit=spec.cuit, punto_venta=spec.punto_venta)
+        if existing is not None:
+            token = spec.webhook_token or existing.webhook_token
+            store.update_pdv(
+                connection,
+                existing.id,
+                razon_social=spec.razon_social,
+                condicion_iva=spec.condicion_iva,
+                conceptos=spec.conceptos,
+                webhook_url=spec.webhook_url if spec.webhook_url is not None else existing.webhook_url,
+                webhook_token=token,
+                activo=spec.activo,
+                **hashed,
+            )
+            keys = credentials.Credentials(keys.usertoken, existing.apikey, keys.apitoken)
+            return Provisioned(existing.id, keys, token, created=False)
+        if workspace_id is None:
+            workspace_id = store.workspace_of_cuit(connection, spec.cuit)
+        if workspace_id is None:
+            workspace_id = store.create_workspace(connection, spec.razon_social)
+        token = spec.webhook_token or credentials.generate_webhook_token()
+        for _ in range(5):  # apikeys are random; retry on the rare collision
+            try:
+                with connection.begin_nested():
+                    pdv_id = store.insert_pdv(
+                        connection,
+                        workspace_id=workspace_id,
+                        cuit=spec.cuit,
+                        punto_venta=spec.punto_venta,
+                        razon_social=spec.razon_social,
+                        condicion_iva=spec.condicion_iva,
+                        conceptos=spec.conceptos,
+                        webhook_url=spec.webhook_url,
+                        webhook_token=token,
+                        apikey=keys.apikey,
+                        activo=spec.activo,
+                        **hashed,
+                    )
+                return Provisioned(pdv_id, keys, token, created=True)
+            except IntegrityError:
+                keys = credentials.Credentials(keys.usertoken, credentials.generate().apikey, keys.apitoken)
+    raise RuntimeError("could not allocate a unique apikey")
+
+
+def modify(store: Store, pdv: Pdv, values: dict) -> None:
+    """administrar M: change the settings of the point of sale the keys belong to."""
+    with store.writing() as connection:
+        store.update_pdv(connection, pdv.id, **values)

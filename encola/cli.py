@@ -1,0 +1,174 @@
+"""The ``encola`` command: serve, worker, afip-sim, pdv, workspace, migrate, demo.
+
+Every command that touches the database creates or migrates it first (``ENCOLA_DATABASE_URL``,
+default ``sqlite:///encola.db``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from encola.clock import Clock
+from encola.settings import Settings, SettingsError
+from encola.store.db import make_engine, migrate
+from encola.store.store import Store
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def open_store(settings: Settings) -> Store:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return Store(engine, Clock())
+
+
+@click.group()
+@click.option("--log-level", default="INFO", envvar="ENCOLA_LOG_LEVEL", show_envvar=True)
+def main(log_level: str) -> None:
+    """encola: a self-hosted, TusFacturas-compatible queued invoicing server for AFIP/ARCA."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema."""
+    open_store(_settings())
+    click.echo("database up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the API and the webhook dispatcher in one process."""
+    import uvicorn
+
+    from encola.api.app import Services, create_app
+
+    settings = _settings()
+    store = open_store(settings)
+    app = create_app(Services(store, settings, store.clock))
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+@main.command("afip-sim")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8900, show_default=True, type=int)
+@click.option("--latency-ms", default=0, show_default=True, type=int, help="Delay every answer.")
+@click.option("--ledger", default=None, type=click.Path(dir_okay=False), help="SQLite file for a durable ledger.")
+def afip_sim(host: str, port: int, latency_ms: int, ledger: str | None) -> None:
+    """Run the AFIP simulator (WSAA + WSFEv1 over SOAP, plus /_sim control endpoints)."""
+    from encola.afip_sim.server import serve as serve_simulator
+
+    serve_simulator(host, port, latency_ms=latency_ms, ledger_path=ledger)
+
+
+@main.group()
+def pdv() -> None:
+    """Points of sale."""
+
+
+@pdv.command("create")
+@click.option("--cuit", required=True)
+@click.option("--punto-venta", required=True, type=int)
+@click.option("--condicion-iva", required=True, type=click.Choice(["RI", "M", "E"]))
+@click.option("--razon-social", required=True)
+@click.option("--webhook", default=None, help="URL that receives the hooks.")
+@click.option("--webhook-token", default=None, help="Sent as TF-WebhookToken on every hook (generated if not given).")
+@click.option("--conceptos", default="P", show_default=True, type=click.Choice(["P", "S", "PS"]))
+def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos) -> None:
+    """Create the workspace, CUIT and point of sale if needed; print its keys as one JSON object.
+
+    Keys are stored hashed: running it again for an existing point of sale issues fresh keys.
+    """
+    from encola.api.provisioning import PdvSpec, check_spec, provision
+
+    settings = _settings()
+    spec = PdvSpec(cuit, punto_venta, condicion_iva, razon_social, conceptos, webhook, webhook_token)
+    errors = check_spec(spec, settings.webhook_allow_private)
+    if errors:
+        for error in errors:
+            click.echo(f"{error.code}: {error.text}", err=True)
+        sys.exit(2)
+    done = provision(open_store(settings), spec)
+    click.echo(json.dumps(done.credentials.as_json()))
+
+
+@pdv.command("list")
+def pdv_list() -> None:
+    """List points of sale (never their keys)."""
+    for item in open_store(_settings()).all_pdvs():
+        click.echo(
+            json.dumps(
+                {
+                    "cuit": item.cuit,
+                    "punto_venta": item.punto_venta,
+                    "razon_social": item.razon_social,
+                    "condicion_iva": item.condicion_iva,
+                    "conceptos": item.conceptos,
+                    "webhook": item.webhook_url,
+                    "apikey": item.apikey,
+                    "activo": item.activo,
+                },
+                ensure_ascii=False,
+            )
+        )
+
+
+@pdv.command("test-webhook")
+@click.option("--cuit", required=True)
+@click.option("--punto-venta", required=True, type=int)
+def pdv_test_webhook(cuit: str, punto_venta: int) -> None:
+    """Queue a ``test`` hook to the point of sale's URL (a running server delivers it)."""
+    from encola.store.store import NewEvent
+
+    store = open_store(_settings())
+    with store.reading() as connection:
+        found = store.pdv(connection, cuit=cuit, punto_venta=punto_venta)
+    if found is None or not found.webhook_url:
+        raise click.ClickException("no such point of sale, or it has no webhook URL")
+    click.echo(store.record_event(found.id, NewEvent("test", "", recurso="test")))
+
+
+@main.command("workspace")
+@click.option("--cuit", required=True, help="Any CUIT of the workspace.")
+@click.option("--cupo", type=int, default=None, help="Comprobantes per month; 0 for no limit.")
+@click.option("--activo/--inactivo", default=None, help="Whether the subscription is active.")
+def workspace(cuit: str, cupo: int | None, activo: bool | None) -> None:
+    """Set a workspace's monthly quota and subscription state."""
+    store = open_store(_settings())
+    values = {}
+    if cupo is not None:
+        values["cupo_mensual"] = cupo or None
+    if activo is not None:
+        values["activo"] = activo
+    with store.writing() as connection:
+        workspace_id = store.workspace_of_cuit(connection, cuit)
+        if workspace_id is None:
+            raise click.ClickException(f"no workspace holds CUIT {cuit}")
+        if values:
+            store.update_workspace(connection, workspace_id, **values)
+    click.echo("ok")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Start everything on SQLite, send the docs' examples and show answers and hooks live."""
+    from encola.demo import run_demo
+
+    run_demo(host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,80 @@
+"""One settings object, built once from ``ENCOLA_*`` variables and passed down.
+
+Every variable, its default and its meaning is listed in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+DEFAULT_RETRY_SCHEDULE = (300.0, 1800.0, 10800.0, 21600.0, 43200.0)  # 5 m, 30 m, 3 h, 6 h, 12 h
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``"1s"``, ``"5m"``, ``"3h"``, ``"250ms"`` or a bare number of seconds."""
+    match = _DURATION_RE.match(text)
+    if not match:
+        raise SettingsError(f"not a duration: {text!r} (use e.g. 500ms, 5s, 5m, 3h)")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """The webhook retry schedule, e.g. ``"5m,30m,3h,6h,12h"`` or ``"1s,1s,2s,2s,3s"``."""
+    parts = [p for p in text.split(",") if p.strip()]
+    if not parts:
+        raise SettingsError("ENCOLA_WEBHOOK_RETRY_SCHEDULE is empty")
+    return tuple(parse_duration(p) for p in parts)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "si", "s", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///encola.db"
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_first_timeout: float = 20.0
+    webhook_retry_timeout: float = 5.0
+    webhook_allow_private: bool = False
+    webhook_user_agent: str = "TusFacturasAPP-webhook/1.0"
+    webhook_concurrency: int = 32
+    max_body_bytes: int = 16 * 1024 * 1024
+    afip_url: str | None = None
+    afip_env: str | None = None  # homologacion | produccion
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        if env.get("ENCOLA_DATABASE_URL"):
+            values["database_url"] = env["ENCOLA_DATABASE_URL"]
+        if env.get("ENCOLA_WEBHOOK_RETRY_SCHEDULE"):
+            values["webhook_retry_schedule"] = parse_schedule(env["ENCOLA_WEBHOOK_RETRY_SCHEDULE"])
+        if env.get("ENCOLA_WEBHOOK_TIMEOUT"):
+            values["webhook_first_timeout"] = parse_duration(env["ENCOLA_WEBHOOK_TIMEOUT"])
+        if env.get("ENCOLA_WEBHOOK_RETRY_TIMEOUT"):
+            values["webhook_retry_timeout"] = parse_duration(env["ENCOLA_WEBHOOK_RETRY_TIMEOUT"])
+        values["webhook_allow_private"] = _flag(env.get("ENCOLA_WEBHOOK_ALLOW_PRIVATE"))
+        if env.get("ENCOLA_WEBHOOK_USER_AGENT"):
+            values["webhook_user_agent"] = env["ENCOLA_WEBHOOK_USER_AGENT"]
+        if env.get("ENCOLA_WEBHOOK_CONCURRENCY"):
+            values["webhook_concurrency"] = int(env["ENCOLA_WEBHOOK_CONCURRENCY"])
+        if env.get("ENCOLA_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(env["ENCOLA_MAX_BODY_BYTES"])
+        if env.get("ENCOLA_AFIP_URL"):
+            values["afip_url"] = env["ENCOLA_AFIP_URL"].rstrip("/")
+        if env.get("ENCOLA_AFIP_ENV"):
+            if env["ENCOLA_AFIP_ENV"] not in ("homologacion", "produccion"):
+                raise SettingsError("ENCOLA_AFIP_ENV must be homologacion or produccion")
+            values["afip_env"] = env["ENCOLA_AFIP_ENV"]
+        return cls(**values)

@@ -1,0 +1,155 @@
+"""The database schema, as SQLAlchemy Core tables (the Alembic migrations build exactly this).
+
+The invoices table is the queue: the engine selects due rows by ``(state, fecha,
+next_attempt_at)`` through an index, so a dequeue does not grow with the number of
+future-dated invoices. Money is stored as text (exact decimal strings): SQLite has no
+decimal type and must never round through a float.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Invoice states. "processing" means numbers are assigned and AFIP may have been called.
+QUEUED, PROCESSING, EMITTED, ERROR, DELETED = "queued", "processing", "emitted", "error", "deleted"
+LIVE_STATES = (QUEUED, PROCESSING, EMITTED)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nombre", String(255), nullable=False),
+    Column("activo", Boolean, nullable=False, server_default=text("true")),
+    # Comprobantes accepted per calendar month (Argentina); NULL means no limit.
+    Column("cupo_mensual", Integer, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+pdvs = Table(
+    "pdvs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("cuit", String(11), nullable=False),
+    Column("punto_venta", Integer, nullable=False),
+    Column("razon_social", String(255), nullable=False),
+    Column("condicion_iva", String(4), nullable=False),
+    Column("conceptos", String(2), nullable=False),
+    Column("webhook_url", String(2048), nullable=True),
+    Column("webhook_token", String(255), nullable=False),
+    Column("apikey", String(20), nullable=False, unique=True),
+    Column("usertoken_hash", String(64), nullable=False),
+    Column("apitoken_hash", String(64), nullable=False),
+    Column("activo", Boolean, nullable=False, server_default=text("true")),
+    Column("cert_pem", Text, nullable=True),
+    Column("key_pem", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("cuit", "punto_venta"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Integer, primary_key=True),  # also the arrival order within a lane
+    Column("pdv_id", Integer, ForeignKey("pdvs.id"), nullable=False),
+    Column("cuit", String(11), nullable=False),
+    Column("punto_venta", Integer, nullable=False),
+    Column("cbte_tipo", Integer, nullable=False),
+    Column("tipo", String(64), nullable=False),
+    Column("external_reference", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("fecha", Date, nullable=False),
+    Column("vencimiento", Date, nullable=True),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("numero", Integer, nullable=True),
+    Column("cae", String(14), nullable=True),
+    Column("cae_vencimiento", Date, nullable=True),
+    Column("afip_qr", Text, nullable=True),
+    Column("afip_codigo_barras", String(64), nullable=True),
+    Column("errors", Text, nullable=False, server_default=text("'[]'")),  # JSON list of messages
+    Column("total", String(20), nullable=False),
+    Column("afip", Text, nullable=False),  # JSON: the FECAEDetRequest template (no number, no dates)
+    Column("view", Text, nullable=False),  # JSON: the consulta shape, without status and AFIP data
+    Column("response", Text, nullable=False),  # JSON: the intake answer, replayed on a retried request
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("emitted_at", DateTime, nullable=True),
+    Index("ix_invoices_due", "state", "fecha", "next_attempt_at"),
+    Index("ix_invoices_lane", "cuit", "punto_venta", "cbte_tipo", "state", "fecha", "id"),
+    Index("ix_invoices_pdv_fecha", "pdv_id", "fecha"),
+    Index("ix_invoices_pdv_numero", "pdv_id", "cbte_tipo", "numero"),
+    Index("ix_invoices_pdv_ext_ref", "pdv_id", "external_reference"),
+    Index("ix_invoices_pdv_created", "pdv_id", "created_at"),
+    # One live invoice per (PDV, external_reference): the idempotency key. Deleted and errored
+    # ones free the reference, so "delete and send it again corrected" works.
+    Index(
+        "uq_invoices_live_external_reference",
+        "pdv_id",
+        "external_reference",
+        unique=True,
+        sqlite_where=text("state IN ('queued', 'processing', 'emitted')"),
+        postgresql_where=text("state IN ('queued', 'processing', 'emitted')"),
+    ),
+)
+
+hook_events = Table(
+    "hook_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hook_id", String(36), nullable=False, unique=True),
+    Column("pdv_id", Integer, ForeignKey("pdvs.id"), nullable=False),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=True),
+    Column("recurso", String(20), nullable=False),
+    Column("evento", String(20), nullable=False),
+    Column("external_reference", String(255), nullable=False),
+    Column("msg", Text, nullable=False),  # JSON list
+    Column("creado", DateTime, nullable=False),  # UTC; sent as Argentina time
+    Column("state", String(12), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("locked_until", DateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", DateTime, nullable=True),
+    Index("ix_hook_events_due", "state", "next_attempt_at"),
+    Index("ix_hook_events_pdv", "pdv_id", "id"),
+)
+
+hook_attempts = Table(
+    "hook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("hook_events.id"), nullable=False),
+    Column("intento", Integer, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_hook_attempts_event", "event_id"),
+)

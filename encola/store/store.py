@@ -1,0 +1,626 @@
+"""Every query encola runs, one named method per statement or transaction.
+
+Nothing outside this package writes SQL. Rows leave as frozen dataclasses (``from_row``), never
+as SQLAlchemy objects. Writes on SQLite open with ``BEGIN IMMEDIATE`` (see ``db.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from encola.clock import Clock
+from encola.store.schema import (
+    DELETED,
+    EMITTED,
+    ERROR,
+    LIVE_STATES,
+    PROCESSING,
+    QUEUED,
+    hook_attempts,
+    hook_events,
+    invoices,
+    pdvs,
+    workspaces,
+)
+
+LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
+
+
+@dataclass(frozen=True)
+class Pdv:
+    id: int
+    workspace_id: int
+    cuit: str
+    punto_venta: int
+    razon_social: str
+    condicion_iva: str
+    conceptos: str
+    webhook_url: str | None
+    webhook_token: str
+    apikey: str
+    usertoken_hash: str
+    apitoken_hash: str
+    activo: bool
+    workspace_activo: bool
+    cupo_mensual: int | None
+    has_certificate: bool
+
+    @classmethod
+    def from_row(cls, row) -> "Pdv":
+        return cls(
+            id=row.id,
+            workspace_id=row.workspace_id,
+            cuit=row.cuit,
+            punto_venta=row.punto_venta,
+            razon_social=row.razon_social,
+            condicion_iva=row.condicion_iva,
+            conceptos=row.conceptos,
+            webhook_url=row.webhook_url,
+            webhook_token=row.webhook_token,
+            apikey=row.apikey,
+            usertoken_hash=row.usertoken_hash,
+            apitoken_hash=row.apitoken_hash,
+            activo=bool(row.activo),
+            workspace_activo=bool(row.workspace_activo),
+            cupo_mensual=row.cupo_mensual,
+            has_certificate=row.cert_pem is not None,
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    pdv_id: int
+    cuit: str
+    punto_venta: int
+    cbte_tipo: int
+    tipo: str
+    external_reference: str
+    request_hash: str
+    fecha: date
+    vencimiento: date | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    numero: int | None
+    cae: str | None
+    cae_vencimiento: date | None
+    afip_qr: str | None
+    afip_codigo_barras: str | None
+    errors: list
+    total: str
+    afip: dict
+    view: dict
+    response: dict
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row) -> "InvoiceRow":
+        return cls(
+            id=row.id,
+            pdv_id=row.pdv_id,
+            cuit=row.cuit,
+            punto_venta=row.punto_venta,
+            cbte_tipo=row.cbte_tipo,
+            tipo=row.tipo,
+            external_reference=row.external_reference,
+            request_hash=row.request_hash,
+            fecha=row.fecha,
+            vencimiento=row.vencimiento,
+            state=row.state,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            numero=row.numero,
+            cae=row.cae,
+            cae_vencimiento=row.cae_vencimiento,
+            afip_qr=row.afip_qr,
+            afip_codigo_barras=row.afip_codigo_barras,
+            errors=json.loads(row.errors),
+            total=row.total,
+            afip=json.loads(row.afip),
+            view=json.loads(row.view),
+            response=json.loads(row.response),
+            created_at=row.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    id: int
+    hook_id: str
+    pdv_id: int
+    recurso: str
+    evento: str
+    external_reference: str
+    msg: list
+    creado: datetime
+    state: str
+    attempts: int
+    webhook_url: str | None = None
+    webhook_token: str = ""
+
+    @classmethod
+    def from_row(cls, row) -> "HookEvent":
+        mapping = row._mapping
+        return cls(
+            id=row.id,
+            hook_id=row.hook_id,
+            pdv_id=row.pdv_id,
+            recurso=row.recurso,
+            evento=row.evento,
+            external_reference=row.external_reference,
+            msg=json.loads(row.msg),
+            creado=row.creado,
+            state=row.state,
+            attempts=row.attempts,
+            webhook_url=mapping.get("webhook_url"),
+            webhook_token=mapping.get("webhook_token") or "",
+        )
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An outbox event to write in the same transaction as the state change it reports."""
+
+    evento: str
+    external_reference: str
+    msg: tuple[str, ...] = ()
+    recurso: str = "facturacion"
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    pdv_id: int
+    cuit: str
+    punto_venta: int
+    cbte_tipo: int
+    tipo: str
+    external_reference: str
+    request_hash: str
+    fecha: date
+    vencimiento: date | None
+    total: str
+    afip: dict
+    view: dict
+    response: dict
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """Either the new invoice's id, or the live invoice that already holds the reference."""
+
+    invoice_id: int | None = None
+    existing: InvoiceRow | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    rows: list[InvoiceRow]
+
+
+class ReferenceInUse(Exception):
+    """Another live invoice of the PDV holds the external_reference (the partial unique index)."""
+
+
+class QuotaExceeded(Exception):
+    def __init__(self, used: int, cupo: int):
+        super().__init__(f"{used} of {cupo}")
+        self.used, self.cupo = used, cupo
+
+
+def _is_live_reference_violation(exc: IntegrityError) -> bool:
+    """Recognise the idempotency index by name (PostgreSQL) or by its columns (SQLite)."""
+    message = str(exc.orig)
+    return LIVE_EXTERNAL_REFERENCE_INDEX in message or "invoices.pdv_id, invoices.external_reference" in message
+
+
+_PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.c.cupo_mensual]
+
+
+class Store:
+    def __init__(self, engine: Engine, clock: Clock | None = None):
+        self.engine = engine
+        self.clock = clock or Clock()
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(write=True)
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            with connection.begin():
+                yield connection
+
+    # --- workspaces and points of sale ------------------------------------------------------
+
+    def create_workspace(self, connection: Connection, nombre: str) -> int:
+        """Insert a workspace (active, no monthly limit)."""
+        return connection.execute(
+            insert(workspaces).values(nombre=nombre, activo=True, created_at=self.clock.now())
+        ).inserted_primary_key[0]
+
+    def workspace_of_cuit(self, connection: Connection, cuit: str) -> int | None:
+        """The workspace that already holds a CUIT, if any."""
+        return connection.execute(
+            select(pdvs.c.workspace_id).where(pdvs.c.cuit == cuit).order_by(pdvs.c.id).limit(1)
+        ).scalar()
+
+    def update_workspace(self, connection: Connection, workspace_id: int, **values) -> None:
+        """Change a workspace's activo / cupo_mensual."""
+        connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(**values))
+
+    def insert_pdv(self, connection: Connection, **values) -> int:
+        """Insert a point of sale; raises IntegrityError when (cuit, punto_venta) exists."""
+        now = self.clock.now()
+        return connection.execute(
+            insert(pdvs).values(created_at=now, updated_at=now, **values)
+        ).inserted_primary_key[0]
+
+    def update_pdv(self, connection: Connection, pdv_id: int, **values) -> None:
+        """Change a point of sale's settings or keys."""
+        connection.execute(
+            update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **values)
+        )
+
+    def pdv_by_apikey(self, apikey: str) -> Pdv | None:
+        """The point of sale an apikey names (the credentials' lookup key)."""
+        with self.reading() as connection:
+            row = connection.execute(
+                select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.apikey == apikey)
+            ).first()
+        return Pdv.from_row(row) if row else None
+
+    def pdv(self, connection: Connection, *, cuit: str, punto_venta: int) -> Pdv | None:
+        """The point of sale (cuit, punto_venta)."""
+        row = connection.execute(
+            select(*_PDV_COLUMNS)
+            .join(workspaces)
+            .where(pdvs.c.cuit == cuit, pdvs.c.punto_venta == punto_venta)
+        ).first()
+        return Pdv.from_row(row) if row else None
+
+    def pdv_by_id(self, connection: Connection, pdv_id: int) -> Pdv:
+        row = connection.execute(select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.id == pdv_id)).one()
+        return Pdv.from_row(row)
+
+    def all_pdvs(self) -> list[Pdv]:
+        with self.reading() as connection:
+            rows = connection.execute(select(*_PDV_COLUMNS).join(workspaces).order_by(pdvs.c.id)).all()
+        return [Pdv.from_row(row) for row in rows]
+
+    # --- intake ------------------------------------------------------------------------------
+
+    def enqueue(self, new: NewInvoice, event: NewEvent, cupo: int | None, workspace_id: int) -> EnqueueResult:
+        """Store an accepted invoice and its ``encolado`` event in one transaction.
+
+        When a live invoice already holds the external_reference, nothing is written and that
+        invoice is returned, so the caller can replay the original answer or refuse.
+        """
+        for _ in range(2):  # a concurrent twin may win the unique index between check and insert
+            try:
+                with self.writing() as connection:
+                    existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)
+                    if existing is not None:
+                        return EnqueueResult(existing=existing)
+                    if cupo is not None:
+                        self._check_quota(connection, workspace_id, cupo)
+                    invoice_id = self._insert_invoice(connection, new)
+                    self.add_event(connection, new.pdv_id, event, invoice_id=invoice_id)
+                    return EnqueueResult(invoice_id=invoice_id)
+            except IntegrityError as exc:
+                if not _is_live_reference_violation(exc):
+                    raise
+        raise RuntimeError("enqueue lost the race twice for the same external_reference")
+
+    def _live_by_external_reference(self, connection: Connection, pdv_id: int, reference: str) -> InvoiceRow | None:
+        row = connection.execute(
+            select(invoices).where(
+                invoices.c.pdv_id == pdv_id,
+                invoices.c.external_reference == reference,
+                invoices.c.state.in_(LIVE_STATES),
+            )
+        ).first()
+        return InvoiceRow.from_row(row) if row else None
+
+    def _check_quota(self, connection: Connection, workspace_id: int, cupo: int) -> None:
+        """Refuse when the workspace has used its monthly quota (calendar month, UTC-3)."""
+        today = self.clock.today()
+        month_start = datetime(today.year, today.month, 1, 3)  # 00:00 in Argentina, as naive UTC
+        used = connection.execute(
+            select(func.count())
+            .select_from(invoices.join(pdvs))
+            .where(pdvs.c.workspace_id == workspace_id, invoices.c.created_at >= month_start)
+        ).scalar_one()
+        if used >= cupo:
+            raise QuotaExceeded(used, cupo)
+
+    def _insert_invoice(self, connection: Connection, new: NewInvoice) -> int:
+        now = self.clock.now()
+        return connection.execute(
+            insert(invoices).values(
+                pdv_id=new.pdv_id,
+                cuit=new.cuit,
+                punto_venta=new.punto_venta,
+                cbte_tipo=new.cbte_tipo,
+                tipo=new.tipo,
+                external_reference=new.external_reference,
+                request_hash=new.request_hash,
+                fecha=new.fecha,
+                vencimiento=new.vencimiento,
+                state=QUEUED,
+                attempts=0,
+                next_attempt_at=now,
+                errors="[]",
+                total=new.total,
+                afip=json.dumps(new.afip, separators=(",", ":")),
+                view=json.dumps(new.view, separators=(",", ":"), ensure_ascii=False),
+                response=json.dumps(new.response, separators=(",", ":"), ensure_ascii=False),
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    def add_event(self, connection: Connection, pdv_id: int, event: NewEvent, invoice_id: int | None = None) -> str:
+        """Write an outbox event (in the caller's transaction); returns its stable hook_id."""
+        now = self.clock.now()
+        hook_id = str(uuid.uuid4())
+        connection.execute(
+            insert(hook_events).values(
+                hook_id=hook_id,
+                pdv_id=pdv_id,
+                invoice_id=invoice_id,
+                recurso=event.recurso,
+                evento=event.evento,
+                external_reference=event.external_reference,
+                msg=json.dumps(list(event.msg), ensure_ascii=False),
+                creado=now,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+        return hook_id
+
+    def record_event(self, pdv_id: int, event: NewEvent) -> str:
+        """Write an outbox event in a transaction of its own (validation errors, test hooks)."""
+        with self.writing() as connection:
+            return self.add_event(connection, pdv_id, event)
+
+    def claim_due_events(self, limit: int, lease_seconds: float) -> list[HookEvent]:
+        """Lease up to ``limit`` due events to this dispatcher; a lease that lapses frees them again."""
+        now = self.clock.now()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        with self.writing() as connection:
+            due = (
+                select(hook_events.c.id)
+                .where(
+                    hook_events.c.state == "pending",
+                    hook_events.c.next_attempt_at <= now,
+                    or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= now),
+                )
+                .order_by(hook_events.c.next_attempt_at, hook_events.c.id)
+                .limit(limit)
+            )
+            if connection.dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            ids = connection.execute(due).scalars().all()
+            if not ids:
+                return []
+            connection.execute(
+                update(hook_events).where(hook_events.c.id.in_(ids)).values(locked_until=lease_until)
+            )
+            rows = connection.execute(
+                select(hook_events, pdvs.c.webhook_url, pdvs.c.webhook_token)
+                .join(pdvs, pdvs.c.id == hook_events.c.pdv_id)
+                .where(hook_events.c.id.in_(ids))
+                .order_by(hook_events.c.id)
+            ).all()
+        return [HookEvent.from_row(row) for row in rows]
+
+    def next_event_due_at(self) -> datetime | None:
+        """When the earliest pending event falls due (the dispatcher sleeps until then)."""
+        with self.reading() as connection:
+            return connection.execute(
+                select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
+            ).scalar()
+
+    def record_attempt(
+        self,
+        event: HookEvent,
+        *,
+        url: str,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: int,
+        delivered: bool,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        """Record one delivery attempt and move the event on: delivered, retry later, or failed."""
+        now = self.clock.now()
+        attempts = event.attempts + 1
+        if delivered:
+            values = dict(state="delivered", delivered_at=now)
+        elif next_attempt_at is None:
+            values = dict(state="failed")
+        else:
+            values = dict(next_attempt_at=next_attempt_at)
+        with self.writing() as connection:
+            connection.execute(
+                insert(hook_attempts).values(
+                    event_id=event.id,
+                    intento=attempts,
+                    url=url,
+                    status_code=status_code,
+                    error=error,
+                    duration_ms=duration_ms,
+                    created_at=now,
+                )
+            )
+            connection.execute(
+                update(hook_events)
+                .where(hook_events.c.id == event.id)
+                .values(attempts=attempts, locked_until=None, last_error=error, **values)
+            )
+
+    def events(self, pdv_id: int | None = None, limit: int = 100) -> list[HookEvent]:
+        """Newest events first (dashboard and tests)."""
+        query = select(hook_events).order_by(hook_events.c.id.desc()).limit(limit)
+        if pdv_id is not None:
+            query = query.where(hook_events.c.pdv_id == pdv_id)
+        with self.reading() as connection:
+            return [HookEvent.from_row(row) for row in connection.execute(query).all()]
+
+    def attempts_of(self, hook_id: str) -> list[dict]:
+        """Every recorded delivery attempt of one event."""
+        with self.reading() as connection:
+            rows = connection.execute(
+                select(hook_attempts)
+                .join(hook_events)
+                .where(hook_events.c.hook_id == hook_id)
+                .order_by(hook_attempts.c.id)
+            ).all()
+        return [dict(row._mapping) for row in rows]
+
+    # --- queue management --------------------------------------------------------------------
+
+    def by_external_reference(self, connection: Connection, pdv_id: int, reference: str) -> list[InvoiceRow]:
+        """The caller's not-deleted invoices with a reference, first sent first."""
+        rows = connection.execute(
+            select(invoices)
+            .where(
+                invoices.c.pdv_id == pdv_id,
+                invoices.c.external_reference == reference,
+                invoices.c.state != DELETED,
+            )
+            .order_by(invoices.c.id)
+        ).all()
+        return [InvoiceRow.from_row(row) for row in rows]
+
+    def set_state(self, connection: Connection, invoice_id: int, expected: str, **values) -> bool:
+        """Move an invoice on, only if it is still in ``expected`` state (a compare-and-set).
+
+        Raises ReferenceInUse when reviving it would give its reference two live invoices.
+        """
+        try:
+            result = connection.execute(
+                update(invoices)
+                .where(invoices.c.id == invoice_id, invoices.c.state == expected)
+                .values(updated_at=self.clock.now(), **values)
+            )
+        except IntegrityError as exc:
+            if _is_live_reference_violation(exc):
+                raise ReferenceInUse() from None
+            raise
+        return result.rowcount == 1
+
+    # --- consultas ---------------------------------------------------------------------------
+
+    def _page(self, where, pagina: int, limite: int) -> Page:
+        with self.reading() as connection:
+            total = connection.execute(select(func.count()).select_from(invoices).where(where)).scalar_one()
+            rows = connection.execute(
+                select(invoices)
+                .where(where)
+                .order_by(invoices.c.fecha.desc(), invoices.c.id.desc())
+                .offset(pagina * limite)
+                .limit(limite)
+            ).all()
+        return Page(total, [InvoiceRow.from_row(row) for row in rows])
+
+    def search_by_fecha(self, pdv_id: int, fecha: date, pagina: int, limite: int) -> Page:
+        """Consulta avanzada F: the PDV's invoices of one date, newest first."""
+        return self._page(
+            and_(invoices.c.pdv_id == pdv_id, invoices.c.fecha == fecha, invoices.c.state != DELETED),
+            pagina,
+            limite,
+        )
+
+    def search_by_external_reference(self, pdv_id: int, reference: str, pagina: int, limite: int) -> Page:
+        """Consulta avanzada EXT_REF."""
+        return self._page(
+            and_(
+                invoices.c.pdv_id == pdv_id,
+                invoices.c.external_reference == reference,
+                invoices.c.state != DELETED,
+            ),
+            pagina,
+            limite,
+        )
+
+    def search_by_numbers(self, pdv_id: int, cbte_tipo: int, desde: int, hasta: int, pagina: int, limite: int) -> Page:
+        """Consulta avanzada TN: one type's numbers in a range (only numbered invoices match)."""
+        return self._page(
+            and_(
+                invoices.c.pdv_id == pdv_id,
+                invoices.c.cbte_tipo == cbte_tipo,
+                invoices.c.numero.between(desde, hasta),
+                invoices.c.state != DELETED,
+            ),
+            pagina,
+            limite,
+        )
+
+    def invoice_by_number(self, pdv_id: int, cbte_tipo: int, numero: int) -> InvoiceRow | None:
+        """Consulta simple: one emitted comprobante by type and number."""
+        with self.reading() as connection:
+            row = connection.execute(
+                select(invoices).where(
+                    invoices.c.pdv_id == pdv_id,
+                    invoices.c.cbte_tipo == cbte_tipo,
+                    invoices.c.numero == numero,
+                    invoices.c.state == EMITTED,
+                )
+            ).first()
+        return InvoiceRow.from_row(row) if row else None
+
+    def invoice(self, invoice_id: int) -> InvoiceRow:
+        with self.reading() as connection:
+            return InvoiceRow.from_row(connection.execute(select(invoices).where(invoices.c.id == invoice_id)).one())
+
+    def queue_summary(self) -> list[dict]:
+        """Counts per PDV and state (the dashboard)."""
+        with self.reading() as connection:
+            rows = connection.execute(
+                select(pdvs.c.cuit, pdvs.c.punto_venta, invoices.c.state, func.count())
+                .join(pdvs)
+                .group_by(pdvs.c.cuit, pdvs.c.punto_venta, invoices.c.state)
+                .order_by(pdvs.c.cuit, pdvs.c.punto_venta)
+            ).all()
+        return [dict(cuit=r[0], punto_venta=r[1], state=r[2], count=r[3]) for r in rows]
+
+
+__all__ = [
+    "DELETED",
+    "EMITTED",
+    "ERROR",
+    "PROCESSING",
+    "QUEUED",
+    "EnqueueResult",
+    "HookEvent",
+    "InvoiceRow",
+    "NewEvent",
+    "NewInvoice",
+    "Page",
+    "Pdv",
+    "QuotaExceeded",
+    "ReferenceInUse",
+    "Store",
+]

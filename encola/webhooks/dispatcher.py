@@ -1,0 +1,148 @@
+"""The outbox dispatcher: delivers hook events at least once, with a stable ``hook_id``.
+
+Each event is leased from the store (so several dispatchers never send the same attempt),
+POSTed to the point of sale's URL with the documented headers, and its attempt recorded.
+A 2xx acknowledges it; anything else (timeouts, redirects, 4xx/5xx, refused addresses) is
+retried after the schedule's next delay, and after the last one the event is marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import datetime, timedelta
+
+import httpx
+
+from encola.clock import Clock, to_argentina
+from encola.domain.fields import format_datetime
+from encola.settings import Settings
+from encola.store.store import HookEvent, Store
+from encola.webhooks.urls import UrlRefused, check_url
+
+log = logging.getLogger("encola.webhooks")
+POLL_SECONDS = 0.5  # also picks up events written by other processes
+
+
+def next_retry_at(now: datetime, attempts_done: int, schedule: tuple[float, ...]) -> datetime | None:
+    """When to try again after ``attempts_done`` failed attempts; None when the schedule is spent."""
+    if attempts_done - 1 >= len(schedule):
+        return None
+    return now + timedelta(seconds=schedule[attempts_done - 1])
+
+
+def payload(event: HookEvent, intento: int) -> dict:
+    return {
+        "creado": format_datetime(to_argentina(event.creado)),
+        "evento": event.evento,
+        "recurso": event.recurso,
+        "external_reference": event.external_reference,
+        "intento": intento,
+        "msg": event.msg,
+        "hook_id": event.hook_id,
+    }
+
+
+class Dispatcher:
+    def __init__(self, store: Store, settings: Settings, clock: Clock, client: httpx.AsyncClient | None = None):
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self._client = client
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll (called after an event is written here)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        owns_client = self._client is None
+        if owns_client:
+            self._client = httpx.AsyncClient(
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=self.settings.webhook_concurrency * 2),
+            )
+        try:
+            while not stop.is_set():
+                try:
+                    delivered = await self.run_once()
+                except Exception:  # a database hiccup must not end the dispatcher
+                    log.exception("webhook dispatch round failed", extra={"action": "dispatch"})
+                    delivered = 0
+                if delivered:
+                    continue
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            if owns_client:
+                await self._client.aclose()
+
+    async def run_once(self) -> int:
+        """Lease the due events and deliver them concurrently; returns how many were attempted."""
+        limit = self.settings.webhook_concurrency
+        lease = self.settings.webhook_first_timeout + 30
+        events = await asyncio.to_thread(self.store.claim_due_events, limit, lease)
+        if events:
+            await asyncio.gather(*(self.deliver(event) for event in events))
+        return len(events)
+
+    async def deliver(self, event: HookEvent) -> bool:
+        intento = event.attempts + 1
+        timeout = self.settings.webhook_first_timeout if intento == 1 else self.settings.webhook_retry_timeout
+        url = event.webhook_url or ""
+        status_code, error = None, None
+        started = time.monotonic()
+        try:
+            if not url:
+                raise UrlRefused("el punto de venta no tiene direccion de webhook")
+            await asyncio.to_thread(
+                check_url, url, self.settings.webhook_allow_private, require_resolution=False
+            )
+            response = await self._client.post(
+                url,
+                content=json.dumps(payload(event, intento), ensure_ascii=False).encode("utf-8"),
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": self.settings.webhook_user_agent,
+                    "TF-WebhookToken": event.webhook_token,
+                },
+                timeout=timeout,
+            )
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except UrlRefused as refused:
+            error = f"URL rechazada: {refused.reason} {refused.host}".strip()
+        except httpx.TimeoutException:
+            error = f"sin respuesta en {timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        delivered = error is None
+        duration_ms = int((time.monotonic() - started) * 1000)
+        retry_at = None if delivered else next_retry_at(self.clock.now(), intento, self.settings.webhook_retry_schedule)
+        await asyncio.to_thread(
+            self.store.record_attempt,
+            event,
+            url=url,
+            status_code=status_code,
+            error=error,
+            duration_ms=duration_ms,
+            delivered=delivered,
+            next_attempt_at=retry_at,
+        )
+        log.info(
+            "hook %s %s %s intento=%d %s",
+            event.evento,
+            event.external_reference,
+            "entregado" if delivered else "fallido",
+            intento,
+            error or status_code,
+            extra={"action": "webhook", "hook_id": event.hook_id},
+        )
+        return delivered

@@ -128,7 +128,7 @@ MESSAGES: dict[str, str] = {
     "TFC-9006": "El lote se procesara parcialmente ya que contiene errores en alguno de sus requests. Se enviaron a procesar: {enviados} requests y se aceptaron procesar: {aceptados}. ",
     # Points of sale
     "TFC-5001": "El campo operacion debe ser A (alta) o M (modificacion).",
-    "TFC-5002": "El CUIT enviado no es valido.",
+    "TFC-5002": "El CUIT enviado no es valido: debe tener 11 digitos, sin puntos ni guiones.",
     "TFC-5003": "El punto de venta debe ser un numero entero entre 1 y 99998.",
     "TFC-5004": "El punto de venta {punto_venta} ya existe para el CUIT {cuit}.",
     "TFC-5005": "La direccion de webhook no es valida: {detalle}.",

@@ -1,0 +1,220 @@
+"""Real parts for tests: an encola process, a webhook receiver on 127.0.0.1, request builders."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ENCOLA = [sys.executable, "-m", "encola.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wire(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def example(name: str, keys: dict, *, reference: str, fecha: date, punto_venta: int) -> dict:
+    """One of the docs' example requests, made sendable today: fecha, numero 0, the reference."""
+    body = json.loads((FIXTURES / "tf" / f"{name}.json").read_text())
+    body.update(keys)
+    body["comprobante"].update(
+        fecha=wire(fecha), numero=0, external_reference=reference, punto_venta=str(punto_venta)
+    )
+    return body
+
+
+def factura_b(keys: dict, *, reference: str, fecha: date, punto_venta: int, precio: str = "100", **overrides) -> dict:
+    """A small FACTURA B to a consumidor final: 100 + 21 % IVA = 121."""
+    body = {
+        **keys,
+        "cliente": {
+            "documento_tipo": "DNI",
+            "documento_nro": "12345678",
+            "razon_social": "Consumidor Final",
+            "domicilio": "Av. Siempre Viva 742",
+            "provincia": "1",
+            "envia_por_mail": "N",
+            "condicion_pago": "201",
+            "condicion_iva": "CF",
+        },
+        "comprobante": {
+            "fecha": wire(fecha),
+            "tipo": "FACTURA B",
+            "operacion": "V",
+            "punto_venta": punto_venta,
+            "numero": 0,
+            "moneda": "PES",
+            "cotizacion": 1,
+            "vencimiento": wire(fecha),
+            "rubro": "Ventas",
+            "rubro_grupo_contable": "Ventas",
+            "external_reference": reference,
+            "detalle": [
+                {
+                    "cantidad": "1",
+                    "producto": {
+                        "descripcion": "Producto de prueba",
+                        "unidad_bulto": "1",
+                        "lista_precios": "Lista",
+                        "codigo": "P1",
+                        "precio_unitario_sin_iva": precio,
+                        "alicuota": "21",
+                    },
+                }
+            ],
+            "total": str(round(float(precio) * 1.21, 2)),
+        },
+    }
+    body["comprobante"].update(overrides)
+    return copy.deepcopy(body)
+
+
+@dataclass
+class Hook:
+    headers: dict
+    body: dict
+
+
+@dataclass
+class WebhookReceiver:
+    """A real HTTP server on 127.0.0.1 that records every hook it receives."""
+
+    token: str = "token-de-prueba-123"
+    fail_first: int = 0  # answer 500 to the first N requests
+    hooks: list[Hook] = field(default_factory=list)
+
+    def __post_init__(self):
+        receiver = self
+        self._lock = threading.Lock()
+        self._seen = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                with receiver._lock:
+                    receiver._seen += 1
+                    failing = receiver._seen <= receiver.fail_first
+                    receiver.hooks.append(Hook(dict(self.headers), json.loads(raw)))
+                status = 500 if failing else (200 if self.headers.get("TF-WebhookToken") == receiver.token else 403)
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def for_reference(self, reference: str) -> list[Hook]:
+        with self._lock:
+            return [h for h in self.hooks if h.body.get("external_reference") == reference]
+
+    def wait_for(self, reference: str, evento: str, timeout: float = 10.0, count: int = 1) -> list[Hook]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [h for h in self.for_reference(reference) if h.body["evento"] == evento]
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(
+            f"no {evento!r} hook for {reference!r} within {timeout}s; got {[h.body for h in self.for_reference(reference)]}"
+        )
+
+
+class EncolaProcess:
+    """``encola serve`` (or another command) as a real process on a free port; stopped by ``stop``."""
+
+    def __init__(self, database_url: str, *, extra_env: dict | None = None, args: tuple = ("serve",)):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "ENCOLA_DATABASE_URL": database_url,
+            "ENCOLA_WEBHOOK_ALLOW_PRIVATE": "1",
+            "ENCOLA_WEBHOOK_RETRY_SCHEDULE": "1s,1s,1s",
+            "ENCOLA_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+        self.args = args
+        self.process: subprocess.Popen | None = None
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([*ENCOLA, *args], env=self.env, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise AssertionError(f"encola {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def provision(self, cuit: str, punto_venta: int, webhook: str | None, *, condicion: str = "RI", token: str | None = None, conceptos: str = "P") -> dict:
+        args = ["pdv", "create", "--cuit", cuit, "--punto-venta", str(punto_venta), "--condicion-iva", condicion,
+                "--razon-social", f"Empresa {cuit}", "--conceptos", conceptos]
+        if webhook:
+            args += ["--webhook", webhook]
+        if token:
+            args += ["--webhook-token", token]
+        return json.loads(self.cli(*args))
+
+    def start(self) -> "EncolaProcess":
+        self.process = subprocess.Popen(
+            [*ENCOLA, *self.args, "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"encola exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(self.base + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("encola did not start within 30 s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def post(self, path: str, body, *, raw: bytes | None = None, headers: dict | None = None) -> httpx.Response:
+        content = raw if raw is not None else json.dumps(body).encode("utf-8")
+        return httpx.post(
+            f"{self.base}/app/api/v2/{path}",
+            content=content,
+            headers={"Content-Type": "application/json", **(headers or {})},
+            timeout=30,
+        )

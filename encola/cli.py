@@ -36,6 +36,7 @@ def open_store(settings: Settings) -> Store:
 def main(log_level: str) -> None:
     """encola: a self-hosted, TusFacturas-compatible queued invoicing server for AFIP/ARCA."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per AFIP call and hook is noise
 
 
 @main.command("migrate")
@@ -48,16 +49,30 @@ def migrate_command() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the API and the webhook dispatcher in one process."""
+@click.option("--no-engine", is_flag=True, help="API (and dispatcher) only; emission runs in `encola worker`s.")
+def serve(host: str, port: int, no_engine: bool) -> None:
+    """Run the API, the emission engine and the webhook dispatcher in one process."""
     import uvicorn
 
-    from encola.api.app import Services, create_app
+    from encola.api.app import create_app
+    from encola.runtime import build_services
 
     settings = _settings()
     store = open_store(settings)
-    app = create_app(Services(store, settings, store.clock))
+    app = create_app(build_services(store, settings, with_engine=not no_engine))
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+@main.command()
+def worker() -> None:
+    """Run the emission engine and the webhook dispatcher, without the API."""
+    import asyncio
+
+    from encola.runtime import build_services, run_worker
+
+    settings = _settings()
+    store = open_store(settings)
+    asyncio.run(run_worker(build_services(store, settings, with_engine=True)))
 
 
 @main.command("afip-sim")
@@ -85,7 +100,9 @@ def pdv() -> None:
 @click.option("--webhook", default=None, help="URL that receives the hooks.")
 @click.option("--webhook-token", default=None, help="Sent as TF-WebhookToken on every hook (generated if not given).")
 @click.option("--conceptos", default="P", show_default=True, type=click.Choice(["P", "S", "PS"]))
-def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos) -> None:
+@click.option("--cert", "cert_file", type=click.File("r"), default=None, help="AFIP certificate (PEM) of the CUIT.")
+@click.option("--key", "key_file", type=click.File("r"), default=None, help="Its private key (PEM).")
+def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos, cert_file, key_file) -> None:
     """Create the workspace, CUIT and point of sale if needed; print its keys as one JSON object.
 
     Keys are stored hashed: running it again for an existing point of sale issues fresh keys.
@@ -99,8 +116,36 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
         for error in errors:
             click.echo(f"{error.code}: {error.text}", err=True)
         sys.exit(2)
-    done = provision(open_store(settings), spec)
+    store = open_store(settings)
+    done = provision(store, spec)
+    if cert_file or key_file:
+        _save_certificate(store, cuit, cert_file, key_file)
     click.echo(json.dumps(done.credentials.as_json()))
+
+
+def _save_certificate(store, cuit, cert_file, key_file) -> None:
+    from encola.afip import load_certificate, load_private_key
+    from encola.store.lanes import LaneStore
+
+    if not (cert_file and key_file):
+        raise click.UsageError("--cert and --key go together")
+    cert_pem, key_pem = cert_file.read(), key_file.read()
+    try:
+        load_certificate(cert_pem.encode())
+        load_private_key(key_pem.encode())
+    except Exception as exc:  # whatever the parser says, the user needs to see it
+        raise click.ClickException(f"certificate or key not readable: {exc}") from None
+    LaneStore(store).save_credentials(cuit, cert_pem, key_pem, only_if_missing=False)
+
+
+@pdv.command("cert")
+@click.option("--cuit", required=True)
+@click.option("--cert", "cert_file", type=click.File("r"), required=True, help="AFIP certificate (PEM).")
+@click.option("--key", "key_file", type=click.File("r"), required=True, help="Its private key (PEM).")
+def pdv_cert(cuit, cert_file, key_file) -> None:
+    """Set the AFIP certificate and key of a CUIT (all its points of sale)."""
+    _save_certificate(open_store(_settings()), cuit, cert_file, key_file)
+    click.echo("ok")
 
 
 @pdv.command("list")

@@ -50,6 +50,12 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     afip_url: str | None = None
     afip_env: str | None = None  # homologacion | produccion
+    afip_timeout: float = 30.0  # one WSFEv1 call, connect + answer
+    afip_batch_size: int = 250  # comprobantes per FECAESolicitar (AFIP homologación's limit)
+    afip_sim_ledger: str = "encola-afip-sim.db"  # the in-process simulator's ledger
+    afip_sim_latency_ms: int = 0
+    lane_lease_seconds: float = 15.0
+    max_lanes: int = 64
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,4 +83,23 @@ class Settings:
             if env["ENCOLA_AFIP_ENV"] not in ("homologacion", "produccion"):
                 raise SettingsError("ENCOLA_AFIP_ENV must be homologacion or produccion")
             values["afip_env"] = env["ENCOLA_AFIP_ENV"]
+        if env.get("ENCOLA_AFIP_TIMEOUT"):
+            values["afip_timeout"] = parse_duration(env["ENCOLA_AFIP_TIMEOUT"])
+        if env.get("ENCOLA_AFIP_BATCH_SIZE"):
+            values["afip_batch_size"] = int(env["ENCOLA_AFIP_BATCH_SIZE"])
+        if env.get("ENCOLA_AFIP_SIM_LEDGER"):
+            values["afip_sim_ledger"] = env["ENCOLA_AFIP_SIM_LEDGER"]
+        if env.get("ENCOLA_AFIP_SIM_LATENCY_MS"):
+            values["afip_sim_latency_ms"] = int(env["ENCOLA_AFIP_SIM_LATENCY_MS"])
+        if env.get("ENCOLA_LANE_LEASE"):
+            values["lane_lease_seconds"] = parse_duration(env["ENCOLA_LANE_LEASE"])
+        if env.get("ENCOLA_MAX_LANES"):
+            values["max_lanes"] = int(env["ENCOLA_MAX_LANES"])
         return cls(**values)
+
+    @property
+    def afip_mode(self) -> str:
+        """``simulator`` (ENCOLA_AFIP_URL), ``homologacion``/``produccion``, or ``embedded``."""
+        if self.afip_url:
+            return "simulator"
+        return self.afip_env or "embedded"

@@ -15,6 +15,7 @@ from encola.afip.errors import (
     AfipError,
     AfipHttpError,
     AfipMessage,
+    AfipNotSentError,
     AfipServiceDownError,
     AfipTransientError,
     AlreadyAuthenticatedError,
@@ -46,7 +47,7 @@ from encola.afip.wsfe import WsfeClient
 
 __all__ = [
     "Accepted", "AfipAuthError", "AfipBadResponseError", "AfipCallError", "AfipClient", "AfipConnectionError",
-    "AfipEndpoints", "AfipError", "AfipHttpError", "AfipMessage", "AfipServiceDownError", "AfipTimeouts",
+    "AfipEndpoints", "AfipError", "AfipHttpError", "AfipMessage", "AfipNotSentError", "AfipServiceDownError", "AfipTimeouts",
     "AfipTransientError", "AlicIva", "AlreadyAuthenticatedError", "CaeDetail", "CaeResult", "CbteAsoc",
     "CertificateExpiredError", "CondicionIvaReceptor", "Credentials", "DetailResult", "InMemoryTicketCache",
     "Opcional", "ParamItem", "PeriodoAsoc", "PuntoVenta", "Rejected", "ServerStatus", "StoredComprobante",

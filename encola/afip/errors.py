@@ -6,6 +6,7 @@ exceptions. Exceptions describe whole calls that did not produce an answer::
     AfipError
     ├── AfipTransientError            retry later; a FECAESolicitar outcome is unknown
     │   ├── AfipConnectionError       network error, timeout, connection dropped
+    │   │   └── AfipNotSentError      refused or timed out while connecting: AFIP never saw it
     │   ├── AfipHttpError             HTTP 5xx or a non-SOAP answer
     │   ├── AfipServiceDownError      AFIP Errors 500/501/502, WSAA *.unavailable
     │   └── AfipBadResponseError      an answer we could not parse
@@ -47,6 +48,10 @@ class AfipTransientError(AfipError):
 
 class AfipConnectionError(AfipTransientError):
     """The connection failed, timed out or was closed before an answer arrived."""
+
+
+class AfipNotSentError(AfipConnectionError):
+    """The connection could not be opened, so the request certainly never reached AFIP."""
 
 
 class AfipHttpError(AfipTransientError):

@@ -15,6 +15,7 @@ from encola.afip.errors import (
     AfipBadResponseError,
     AfipCallError,
     AfipConnectionError,
+    AfipNotSentError,
     AfipHttpError,
 )
 
@@ -73,6 +74,8 @@ async def call(
     headers = {"Content-Type": 'text/xml; charset="UTF-8"', "SOAPAction": f'"{soap_action}"'}
     try:
         response = await http.post(url, content=envelope(operation), headers=headers, timeout=timeout)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise AfipNotSentError(f"could not connect to {url}: {type(exc).__name__}: {exc}") from None
     except httpx.TimeoutException as exc:
         raise AfipConnectionError(f"timeout calling {url}: {type(exc).__name__}") from None
     except (httpx.TransportError, OSError) as exc:

@@ -45,7 +45,15 @@ class Services:
         self.clock = clock
         self.intake = Intake(store, clock)
         self.dispatcher = Dispatcher(store, settings, clock)
+        self.engine = None  # set when this process also emits
+        self.sim_app = None  # the embedded AFIP simulator, when there is one
         self.background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+
+    def wake(self) -> None:
+        """Something was written: let the engine and the dispatcher look now."""
+        self.dispatcher.wake()
+        if self.engine is not None:
+            self.engine.wake()
 
 
 def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
@@ -70,6 +78,9 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
     )
     app.state.services = services
     _install_error_handlers(app)
+    if services.sim_app is not None:
+        # The embedded simulator's control endpoints, e.g. GET /afip-sim/_sim/comprobantes.
+        app.mount("/afip-sim", services.sim_app)
 
     async def endpoint(request: Request, work: Work, *, wakes: bool = True) -> Response:
         try:
@@ -81,7 +92,7 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
             return json_response(error_envelope([pdv], _raw_reference(body)))
         answer = await run_in_threadpool(work, pdv, body)
         if wakes:
-            services.dispatcher.wake()
+            services.wake()
         return json_response(answer)
 
     def route(path: str, work: Work, summary: str, *, wakes: bool = True) -> None:

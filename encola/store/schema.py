@@ -93,6 +93,7 @@ invoices = Table(
     Column("afip_qr", Text, nullable=True),
     Column("afip_codigo_barras", String(64), nullable=True),
     Column("errors", Text, nullable=False, server_default=text("'[]'")),  # JSON list of messages
+    Column("observaciones", Text, nullable=True),  # JSON list: AFIP's observations on an accepted one
     Column("total", String(20), nullable=False),
     Column("afip", Text, nullable=False),  # JSON: the FECAEDetRequest template (no number, no dates)
     Column("view", Text, nullable=False),  # JSON: the consulta shape, without status and AFIP data
@@ -152,4 +153,31 @@ hook_attempts = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Index("ix_hook_attempts_event", "event_id"),
+)
+
+# One row per lane (CUIT, PDV, CbteTipo) ever worked on. A worker holds a lane while
+# ``expires_at`` is in the future; every write it makes checks ``token`` (a fencing token that
+# grows on each acquisition), so a worker that lost its lease cannot write results.
+lane_leases = Table(
+    "lane_leases",
+    metadata,
+    Column("cuit", String(11), primary_key=True),
+    Column("punto_venta", Integer, primary_key=True),
+    Column("cbte_tipo", Integer, primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("token", Integer, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+# WSAA tickets, shared by every process so a CUIT logs in once per ticket lifetime
+# (AFIP refuses a new login while a ticket is valid: "ya posee un TA valido").
+afip_tickets = Table(
+    "afip_tickets",
+    metadata,
+    Column("cuit", String(11), primary_key=True),
+    Column("service", String(32), primary_key=True),
+    Column("token", Text, nullable=False),
+    Column("sign", Text, nullable=False),
+    Column("expires_at", DateTime, nullable=False),  # UTC
+    Column("generated_at", DateTime, nullable=True),  # UTC
 )

@@ -101,6 +101,7 @@ class InvoiceRow:
     view: dict
     response: dict
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def from_row(cls, row) -> "InvoiceRow":
@@ -129,6 +130,7 @@ class InvoiceRow:
             view=json.loads(row.view),
             response=json.loads(row.response),
             created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 

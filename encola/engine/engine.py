@@ -1,0 +1,130 @@
+"""The processing loop: find due lanes, take their leases, run them concurrently.
+
+One lane is worked by one worker at a time (the lease); different lanes run in parallel, up to
+``max_lanes`` per process. A lane whose AFIP calls fail is left alone for a back-off period.
+Intake wakes the loop so an invoice dated today leaves at once rather than at the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+
+from encola.clock import Clock
+from encola.engine.afip_access import AfipAccess, MissingCertificate
+from encola.engine.lane import LaneBackoff, LaneConfig, LaneRun
+from encola.store.lanes import Lane, LaneStore, Lease, LeaseLost
+
+log = logging.getLogger("encola.engine")
+POLL_SECONDS = 0.25
+MISSING_CERTIFICATE_BACKOFF = 60.0
+
+
+class Engine:
+    def __init__(
+        self,
+        lanes: LaneStore,
+        afip: AfipAccess,
+        clock: Clock,
+        *,
+        config: LaneConfig = LaneConfig(),
+        max_lanes: int = 64,
+        holder: str | None = None,
+    ):
+        self.lanes = lanes
+        self.afip = afip
+        self.clock = clock
+        self.config = config
+        self.max_lanes = max_lanes
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._running: dict[Lane, asyncio.Task] = {}
+        self._not_before: dict[Lane, float] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("engine started as %s", self.holder, extra={"action": "engine_start"})
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("engine tick failed", extra={"action": "engine_tick"})
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            for task in self._running.values():
+                task.cancel()
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def tick(self) -> None:
+        """Start a task for every due lane this worker can take."""
+        if len(self._running) >= self.max_lanes:
+            return
+        due = await asyncio.to_thread(self.lanes.due_lanes, self.clock.today())
+        now = time.monotonic()
+        for lane in due:
+            if len(self._running) >= self.max_lanes:
+                break
+            if lane in self._running or self._not_before.get(lane, 0) > now:
+                continue
+            lease = await asyncio.to_thread(self.lanes.acquire, lane, self.holder)
+            if lease is None:
+                continue  # another worker has it
+            self._running[lane] = asyncio.create_task(self._run_lane(lease))
+
+    async def run_until_idle(self, timeout: float = 30.0) -> None:
+        """Tick until no lane is running or due (tests and the demo use it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await self.tick()
+            if not self._running:
+                return
+            await asyncio.wait(list(self._running.values()), timeout=POLL_SECONDS)
+        raise TimeoutError("the engine still had work after the timeout")
+
+    async def _run_lane(self, lease: Lease) -> None:
+        lane = lease.lane
+        heartbeat = asyncio.create_task(self._heartbeat(lease))
+        try:
+            client = await self.afip.client(lane.cuit)
+            emitted = await LaneRun(lease, self.lanes, client, self.clock, self.config).run()
+            if emitted:
+                log.info("lane %s emitted %d", lane, emitted, extra={"action": "emit", "lane": str(lane)})
+            self._not_before.pop(lane, None)
+        except LaneBackoff as backoff:
+            log.warning("lane %s backs off %.1fs: %s", lane, backoff.seconds, backoff.reason, extra={"action": "backoff"})
+            self._not_before[lane] = time.monotonic() + backoff.seconds
+        except MissingCertificate:
+            log.error("CUIT %s has no AFIP certificate: use `encola pdv cert`", lane.cuit, extra={"action": "no_cert"})
+            self._not_before[lane] = time.monotonic() + MISSING_CERTIFICATE_BACKOFF
+        except LeaseLost:
+            log.warning("lane %s: lease lost, another worker continues", lane, extra={"action": "lease_lost"})
+        except Exception:
+            log.exception("lane %s failed", lane, extra={"action": "lane_error"})
+            self._not_before[lane] = time.monotonic() + 5.0
+        finally:
+            heartbeat.cancel()
+            try:
+                await asyncio.to_thread(self.lanes.release, lease)
+            except Exception:
+                log.exception("could not release lane %s", lane)
+            self._running.pop(lane, None)
+            self._wake.set()  # the lane may have more work or a neighbour may be waiting
+
+    async def _heartbeat(self, lease: Lease) -> None:
+        while True:
+            await asyncio.sleep(self.lanes.lease_seconds / 3)
+            try:
+                await asyncio.to_thread(self.lanes.heartbeat, lease)
+            except LeaseLost:
+                return

@@ -1,0 +1,267 @@
+"""Emission for one lane (CUIT, PDV, CbteTipo) while this worker holds its lease.
+
+The protocol, in order, every time a worker takes a lane:
+
+1. **Reconcile.** Ask AFIP for the last authorized number. Invoices left "processing" (numbered,
+   outcome unknown: a timeout, a dropped answer, a crash) are settled before anything is sent:
+   a number AFIP has is checked with FECompConsultar against what we sent and its CAE adopted;
+   a number AFIP does not have goes back to the queue (after a grace period, in case the request
+   is still travelling).
+2. **Batch.** Take the due invoices in (fecha, arrival) order, up to AFIP's per-request limit;
+   write their numbers (the intent) and commit; only then call FECAESolicitar.
+3. **Record.** Accepted → emitted with CAE, QR and barcode. Rejected for its data → error, with
+   AFIP's messages. Rejected only because an earlier one in the batch was (10016) → back to the
+   queue, no attempt counted. A call that failed without an answer → reconcile next time.
+
+No database transaction is open across an AFIP call, and every write is fenced by the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from encola.afip import (
+    Accepted,
+    AfipAuthError,
+    AfipClient,
+    AfipError,
+    AfipNotSentError,
+    AfipServiceDownError,
+    AlreadyAuthenticatedError,
+    Rejected,
+)
+from encola.afip.errors import AfipHttpError
+from encola.clock import Clock
+from encola.domain.qr import barcode, qr_url
+from encola.engine import messages, policy
+from encola.engine.mapping import cae_detail, same_comprobante
+from encola.store.lanes import Lane, LaneStore, Lease
+from encola.store.schema import PROCESSING, QUEUED
+from encola.store.store import InvoiceRow
+
+log = logging.getLogger("encola.engine")
+
+
+@dataclass(frozen=True)
+class LaneConfig:
+    batch_size: int = 250  # AFIP homologación's FECompTotXRequest; producción allows 1000
+    unknown_grace_seconds: float = 35.0  # wait this long before assuming AFIP never got a request
+
+
+class LaneBackoff(Exception):
+    """AFIP could not be reached for this lane; try it again no sooner than ``seconds``."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(reason)
+        self.seconds, self.reason = seconds, reason
+
+
+def _not_processed(exc: AfipError) -> bool:
+    """Failures that prove AFIP did not process a FECAESolicitar (safe to renumber at once)."""
+    if isinstance(exc, (AfipNotSentError, AfipAuthError, AfipServiceDownError)):
+        return True
+    # The simulator and IIS answer 503 Service Unavailable before the application sees the call.
+    return isinstance(exc, AfipHttpError) and exc.status_code == 503
+
+
+class LaneRun:
+    def __init__(self, lease: Lease, lanes: LaneStore, client: AfipClient, clock: Clock, config: LaneConfig):
+        self.lease = lease
+        self.lane: Lane = lease.lane
+        self.lanes = lanes
+        self.client = client
+        self.clock = clock
+        self.config = config
+        self.emitted = 0
+        self._first_position_10016: dict[int, int] = {}
+
+    async def _db(self, function, *args, **kwargs):
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def run(self) -> int:
+        """Emit everything due in the lane; returns how many were emitted. Raises LaneBackoff."""
+        try:
+            last = await self._reconcile()
+            while True:
+                batch = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.config.batch_size)
+                if not batch:
+                    return self.emitted
+                last = await self._emit(batch, last)
+                if last is None:  # numbering is off (someone else used numbers): reconcile again
+                    last = await self._reconcile()
+        except AfipError as exc:  # a consulta during reconciliation failed
+            raise LaneBackoff(policy.backoff_seconds(1), str(exc)) from None
+
+    # --- reconciliation ----------------------------------------------------------------------
+
+    async def _last_authorized(self, pending: list[InvoiceRow]) -> int:
+        try:
+            return await self.client.last_authorized(self.lane.punto_venta, self.lane.cbte_tipo)
+        except AfipError as exc:
+            due = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.config.batch_size)
+            await self._postpone(due, exc)
+            raise LaneBackoff(self._backoff_for(due + pending, exc), str(exc)) from None
+
+    async def _reconcile(self) -> int:
+        in_flight = await self._db(self.lanes.in_flight, self.lane)
+        last = await self._last_authorized(in_flight)
+        if not in_flight:
+            return last
+        adopt, release, wait = [], [], []
+        now = self.clock.now()
+        for row in in_flight:
+            if row.numero <= last:
+                stored = await self.client.consult(self.lane.punto_venta, self.lane.cbte_tipo, row.numero)
+                if stored is not None and stored.cae and same_comprobante(cae_detail(row, row.numero), stored):
+                    adopt.append(self._emitted_values(row, row.numero, stored.cae, stored.fch_vto, stored.observaciones))
+                else:
+                    log.warning(
+                        "number %s of lane %s holds another comprobante; renumbering invoice %s",
+                        row.numero, self.lane, row.id, extra={"action": "reconcile"},
+                    )
+                    release.append(row)
+            elif (now - row.updated_at).total_seconds() >= self.config.unknown_grace_seconds:
+                release.append(row)
+            else:
+                wait.append(row)
+        if adopt:
+            await self._db(self.lanes.mark_emitted, self.lease, adopt)
+            self.emitted += len(adopt)
+        if release:
+            await self._release_after_failure(release, "AFIP no registro el comprobante enviado", retry_at=self.clock.now())
+        log.info(
+            "lane %s reconciled: last=%s adopted=%d released=%d waiting=%d",
+            self.lane, last, len(adopt), len(release), len(wait), extra={"action": "reconcile"},
+        )
+        if wait:
+            # A request of ours may still be on its way to AFIP; numbering past it could emit twice.
+            raise LaneBackoff(self.config.unknown_grace_seconds / 4, "waiting for an unknown outcome")
+        return last
+
+    # --- one batch -----------------------------------------------------------------------------
+
+    async def _emit(self, batch: list[InvoiceRow], last: int) -> int | None:
+        numbered = [(row, last + 1 + i) for i, row in enumerate(batch)]
+        assigned = await self._db(self.lanes.assign_numbers, self.lease, numbered)
+        if not assigned:
+            return last
+        details = [cae_detail(row, numero) for row, numero in assigned]
+        try:
+            result = await self.client.request_cae(self.lane.punto_venta, self.lane.cbte_tipo, details)
+        except AfipError as exc:
+            if _not_processed(exc):
+                rows = [row for row, _ in assigned]
+                backoff = self._backoff_for(rows, exc)
+                await self._release_after_failure(rows, str(exc), retry_at=self.clock.now() + timedelta(seconds=backoff))
+                raise LaneBackoff(backoff, str(exc)) from None
+            # Unknown outcome: leave them "processing"; the next run reconciles them.
+            raise LaneBackoff(1.0, f"unknown outcome: {exc}") from None
+        return await self._record(assigned, result.details, last)
+
+    async def _record(self, assigned: list[tuple[InvoiceRow, int]], results, last: int) -> int | None:
+        by_number = {r.numero: r for r in results}
+        emitted, requeue = [], []
+        numbering_off = False
+        for position, (row, numero) in enumerate(assigned):
+            outcome = by_number.get(numero)
+            if isinstance(outcome, Accepted):
+                emitted.append(self._emitted_values(row, numero, outcome.cae, outcome.cae_fch_vto, outcome.observaciones))
+                last = max(last, numero)
+            elif isinstance(outcome, Rejected) and outcome.is_sequence_error:
+                if position == 0 and self._repeated_first_10016(row):
+                    # Re-synced numbering and still out of sequence: its date is before the lane's last.
+                    await self._db(
+                        self.lanes.mark_failed, self.lease, row,
+                        messages.afip_rejection(outcome.errors, outcome.observaciones), from_state=PROCESSING,
+                    )
+                    continue
+                numbering_off = numbering_off or position == 0
+                requeue.append(row)
+            elif isinstance(outcome, Rejected):
+                await self._db(
+                    self.lanes.mark_failed, self.lease, row,
+                    messages.afip_rejection(outcome.errors, outcome.observaciones), from_state=PROCESSING,
+                )
+            else:  # AFIP said nothing about this number: settle it by reconciliation
+                numbering_off = True
+        if emitted:
+            await self._db(self.lanes.mark_emitted, self.lease, emitted)
+            self.emitted += len(emitted)
+        if requeue:
+            await self._db(
+                self.lanes.release_numbers, self.lease, requeue, next_attempt_at=self.clock.now(), count_attempt=False
+            )
+        return None if numbering_off else last
+
+    def _repeated_first_10016(self, row: InvoiceRow) -> bool:
+        self._first_position_10016[row.id] = self._first_position_10016.get(row.id, 0) + 1
+        return self._first_position_10016[row.id] >= 2
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _emitted_values(self, row: InvoiceRow, numero: int, cae: str, vencimiento, observaciones) -> dict:
+        t = row.afip
+        sent = cae_detail(row, numero)
+        return {
+            "id": row.id,
+            "pdv_id": row.pdv_id,
+            "reference": row.external_reference,
+            "cae": cae,
+            "cae_vencimiento": vencimiento,
+            "afip_qr": qr_url(
+                fecha=row.fecha,
+                cuit=row.cuit,
+                punto_venta=row.punto_venta,
+                cbte_tipo=row.cbte_tipo,
+                numero=numero,
+                importe=sent.imp_total,
+                moneda=t["MonId"],
+                cotizacion=sent.mon_cotiz,
+                doc_tipo=t["DocTipo"],
+                doc_nro=t["DocNro"],
+                cae=cae,
+            ),
+            "afip_codigo_barras": barcode(
+                cuit=row.cuit, cbte_tipo=row.cbte_tipo, punto_venta=row.punto_venta, cae=cae, cae_vencimiento=vencimiento
+            ),
+            "observaciones": [f"{o.code} - {o.msg}" for o in observaciones],
+        }
+
+    async def _release_after_failure(self, rows: list[InvoiceRow], reason: str, *, retry_at) -> None:
+        """Numbered invoices AFIP did not authorize: back to the queue with an attempt counted,
+        or to error once they have used all their attempts."""
+        exhausted = [row for row in rows if policy.exhausted(row.attempts + 1)]
+        for row in exhausted:
+            await self._db(
+                self.lanes.mark_failed, self.lease, row, messages.attempts_exhausted(row.attempts + 1, reason),
+                from_state=PROCESSING,
+            )
+        rest = [row for row in rows if row not in exhausted]
+        if rest:
+            await self._db(self.lanes.release_numbers, self.lease, rest, next_attempt_at=retry_at, count_attempt=True)
+
+    def _backoff_for(self, rows: list[InvoiceRow], exc: AfipError) -> float:
+        attempts = max((row.attempts for row in rows), default=0) + 1
+        seconds = policy.backoff_seconds(attempts)
+        if isinstance(exc, AlreadyAuthenticatedError):
+            seconds = max(seconds, getattr(exc, "retry_after", 600))
+        return seconds
+
+    async def _postpone(self, rows: list[InvoiceRow], exc: AfipError) -> None:
+        """Count an attempt on due invoices AFIP could not be asked about; fail those out of attempts."""
+        queued = [row for row in rows if row.state == QUEUED]
+        if not queued:
+            return
+        exhausted = [row for row in queued if policy.exhausted(row.attempts + 1)]
+        for row in exhausted:
+            await self._db(
+                self.lanes.mark_failed, self.lease, row, messages.attempts_exhausted(row.attempts + 1, str(exc)),
+                from_state=QUEUED,
+            )
+        rest = [row for row in queued if row not in exhausted]
+        if rest:
+            retry_at = self.clock.now() + timedelta(seconds=self._backoff_for(rest, exc))
+            await self._db(self.lanes.postpone, self.lease, rest, retry_at)

@@ -1,0 +1,63 @@
+"""Wiring: the services a process runs (API, engine, dispatcher), built from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import httpx
+
+from encola.afip import AfipEndpoints, AfipTimeouts
+from encola.api.app import Services
+from encola.engine.afip_access import AfipAccess
+from encola.engine.engine import Engine
+from encola.engine.lane import LaneConfig
+from encola.settings import Settings
+from encola.store.lanes import LaneStore
+from encola.store.store import Store
+
+EMBEDDED_SIM_BASE = "http://afip-sim.internal"
+
+
+def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Services:
+    services = Services(store, settings, store.clock)
+    if with_engine:
+        services.sim_app = None
+        engine = build_engine(store, settings, services)
+        services.engine = engine
+        services.background.append(engine.run)
+    return services
+
+
+def build_engine(store: Store, settings: Settings, services: Services | None = None) -> Engine:
+    timeouts = AfipTimeouts(connect=min(10.0, settings.afip_timeout), wsfe_read=settings.afip_timeout)
+    mode = settings.afip_mode
+    if mode == "simulator":
+        http = httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=256))
+        endpoints, simulated = AfipEndpoints.for_simulator(settings.afip_url), True
+    elif mode == "embedded":
+        from encola.afip_sim.server import create_app as create_simulator
+
+        simulator = create_simulator(ledger_path=settings.afip_sim_ledger, latency_ms=settings.afip_sim_latency_ms)
+        if services is not None:
+            services.sim_app = simulator
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=simulator), base_url=EMBEDDED_SIM_BASE)
+        endpoints, simulated = AfipEndpoints.for_simulator(EMBEDDED_SIM_BASE), True
+    else:
+        http = httpx.AsyncClient(trust_env=False, verify=True)
+        endpoints = AfipEndpoints.homologacion() if mode == "homologacion" else AfipEndpoints.produccion()
+        simulated = False
+    lanes = LaneStore(store, lease_seconds=settings.lane_lease_seconds)
+    access = AfipAccess(lanes, http, endpoints, simulated=simulated, timeouts=timeouts)
+    config = LaneConfig(batch_size=settings.afip_batch_size, unknown_grace_seconds=settings.afip_timeout + 5)
+    return Engine(lanes, access, store.clock, config=config, max_lanes=settings.max_lanes)
+
+
+async def run_worker(services: Services) -> None:
+    """Run the background services (engine, dispatcher) until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runners = [*services.background, services.dispatcher.run]
+    await asyncio.gather(*(run(stop) for run in runners))

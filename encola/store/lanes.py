@@ -1,0 +1,311 @@
+"""The engine's queries: due lanes, lane leases with fencing, numbering intents and results.
+
+Every write the engine makes goes through :meth:`LaneStore.fenced`, which renews the lane's
+lease in the same transaction and fails (``LeaseLost``) when another worker has taken it since:
+a worker that lost its lane can never write a number or a CAE.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterator
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from encola.store.schema import (
+    EMITTED,
+    ERROR,
+    PROCESSING,
+    QUEUED,
+    afip_tickets,
+    invoices,
+    lane_leases,
+    pdvs,
+)
+from encola.store.store import InvoiceRow, NewEvent, Store
+
+
+@dataclass(frozen=True, order=True)
+class Lane:
+    cuit: str
+    punto_venta: int
+    cbte_tipo: int
+
+    def __str__(self) -> str:
+        return f"{self.cuit}/{self.punto_venta:05d}/{self.cbte_tipo:03d}"
+
+
+@dataclass(frozen=True)
+class Lease:
+    lane: Lane
+    holder: str
+    token: int
+
+
+class LeaseLost(Exception):
+    """The lane's lease expired or another worker took it: stop writing for this lane."""
+
+
+@dataclass(frozen=True)
+class StoredTicket:
+    token: str
+    sign: str
+    expires_at: datetime
+    generated_at: datetime | None
+
+
+class LaneStore:
+    def __init__(self, store: Store, lease_seconds: float = 30.0):
+        self.store = store
+        self.clock = store.clock
+        self.lease_seconds = lease_seconds
+
+    # --- finding work --------------------------------------------------------------------------
+
+    def due_lanes(self, today: date, limit: int = 500) -> list[Lane]:
+        """Lanes with invoices due now, or with numbered invoices whose outcome is unknown."""
+        now = self.clock.now()
+        lane_columns = (invoices.c.cuit, invoices.c.punto_venta, invoices.c.cbte_tipo)
+        due = (
+            select(*lane_columns)
+            .where(invoices.c.state == QUEUED, invoices.c.fecha <= today, invoices.c.next_attempt_at <= now)
+            .distinct()
+            .limit(limit)
+        )
+        unknown = select(*lane_columns).where(invoices.c.state == PROCESSING).distinct().limit(limit)
+        with self.store.reading() as connection:
+            rows = set(connection.execute(due).all()) | set(connection.execute(unknown).all())
+        return sorted(Lane(*row) for row in rows)
+
+    # --- leases ----------------------------------------------------------------------------------
+
+    def acquire(self, lane: Lane, holder: str) -> Lease | None:
+        """Take the lane if it is free or its lease has lapsed; the fencing token grows each time."""
+        now = self.clock.now()
+        expires = now + timedelta(seconds=self.lease_seconds)
+        with self.store.writing() as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(lane_leases).values(
+                cuit=lane.cuit,
+                punto_venta=lane.punto_venta,
+                cbte_tipo=lane.cbte_tipo,
+                holder=holder,
+                token=1,
+                expires_at=expires,
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=["cuit", "punto_venta", "cbte_tipo"],
+                set_={"holder": holder, "token": lane_leases.c.token + 1, "expires_at": expires},
+                where=or_(lane_leases.c.expires_at <= now, lane_leases.c.holder == holder),
+            ).returning(lane_leases.c.token)
+            token = connection.execute(statement).scalar()
+        return Lease(lane, holder, token) if token is not None else None
+
+    def release(self, lease: Lease) -> None:
+        """Give the lane up (only if still ours), so another worker need not wait for expiry."""
+        with self.store.writing() as connection:
+            connection.execute(
+                update(lane_leases)
+                .where(*self._ours(lease))
+                .values(expires_at=self.clock.now() - timedelta(seconds=1))
+            )
+
+    def _ours(self, lease: Lease):
+        lane = lease.lane
+        return (
+            lane_leases.c.cuit == lane.cuit,
+            lane_leases.c.punto_venta == lane.punto_venta,
+            lane_leases.c.cbte_tipo == lane.cbte_tipo,
+            lane_leases.c.holder == lease.holder,
+            lane_leases.c.token == lease.token,
+        )
+
+    @contextmanager
+    def fenced(self, lease: Lease) -> Iterator[Connection]:
+        """A write transaction that first proves (and renews) our lease, or raises LeaseLost."""
+        now = self.clock.now()
+        with self.store.writing() as connection:
+            renewed = connection.execute(
+                update(lane_leases)
+                .where(*self._ours(lease), lane_leases.c.expires_at > now)
+                .values(expires_at=now + timedelta(seconds=self.lease_seconds))
+            )
+            if renewed.rowcount != 1:
+                raise LeaseLost(str(lease.lane))
+            yield connection
+
+    def heartbeat(self, lease: Lease) -> None:
+        """Renew the lease while a long AFIP call is in flight."""
+        with self.fenced(lease):
+            pass
+
+    # --- the lane's invoices ------------------------------------------------------------------
+
+    def _lane_filter(self, lane: Lane):
+        return and_(
+            invoices.c.cuit == lane.cuit,
+            invoices.c.punto_venta == lane.punto_venta,
+            invoices.c.cbte_tipo == lane.cbte_tipo,
+        )
+
+    def in_flight(self, lane: Lane) -> list[InvoiceRow]:
+        """Numbered invoices whose AFIP outcome we do not know yet, by number."""
+        with self.store.reading() as connection:
+            rows = connection.execute(
+                select(invoices)
+                .where(self._lane_filter(lane), invoices.c.state == PROCESSING)
+                .order_by(invoices.c.numero)
+            ).all()
+        return [InvoiceRow.from_row(row) for row in rows]
+
+    def next_batch(self, lane: Lane, today: date, limit: int) -> list[InvoiceRow]:
+        """The lane's due invoices in (fecha, arrival) order, at most ``limit``."""
+        now = self.clock.now()
+        with self.store.reading() as connection:
+            rows = connection.execute(
+                select(invoices)
+                .where(
+                    self._lane_filter(lane),
+                    invoices.c.state == QUEUED,
+                    invoices.c.fecha <= today,
+                    invoices.c.next_attempt_at <= now,
+                )
+                .order_by(invoices.c.fecha, invoices.c.id)
+                .limit(limit)
+            ).all()
+        return [InvoiceRow.from_row(row) for row in rows]
+
+    def assign_numbers(self, lease: Lease, numbered: list[tuple[InvoiceRow, int]]) -> list[tuple[InvoiceRow, int]]:
+        """Write the intent: each invoice gets its number and becomes "processing" (fenced).
+
+        Returns the pairs actually assigned; an invoice changed meanwhile (deleted, re-dated) is
+        skipped, and so is every one after it, so the numbers stay consecutive.
+        """
+        assigned = []
+        with self.fenced(lease) as connection:
+            for row, numero in numbered:
+                result = connection.execute(
+                    update(invoices)
+                    .where(invoices.c.id == row.id, invoices.c.state == QUEUED, invoices.c.fecha == row.fecha)
+                    .values(state=PROCESSING, numero=numero, updated_at=self.clock.now())
+                )
+                if result.rowcount != 1:
+                    break
+                assigned.append((row, numero))
+        return assigned
+
+    def mark_emitted(self, lease: Lease, emitted: list[dict]) -> None:
+        """Store CAEs (fenced) with their ``emitido`` events. Each dict: id, pdv_id, reference, and columns."""
+        now = self.clock.now()
+        with self.fenced(lease) as connection:
+            for item in emitted:
+                connection.execute(
+                    update(invoices)
+                    .where(invoices.c.id == item["id"], invoices.c.state == PROCESSING)
+                    .values(
+                        state=EMITTED,
+                        cae=item["cae"],
+                        cae_vencimiento=item["cae_vencimiento"],
+                        afip_qr=item["afip_qr"],
+                        afip_codigo_barras=item["afip_codigo_barras"],
+                        observaciones=json.dumps(item.get("observaciones", []), ensure_ascii=False),
+                        emitted_at=now,
+                        updated_at=now,
+                    )
+                )
+                self.store.add_event(
+                    connection, item["pdv_id"], NewEvent("emitido", item["reference"]), invoice_id=item["id"]
+                )
+
+    def mark_failed(self, lease: Lease, row: InvoiceRow, messages: list[str], *, from_state: str) -> None:
+        """An invoice AFIP rejected, or out of attempts: error state, number freed, ``error`` hook."""
+        with self.fenced(lease) as connection:
+            changed = connection.execute(
+                update(invoices)
+                .where(invoices.c.id == row.id, invoices.c.state == from_state)
+                .values(
+                    state=ERROR,
+                    numero=None,
+                    errors=json.dumps(messages, ensure_ascii=False),
+                    updated_at=self.clock.now(),
+                )
+            ).rowcount
+            if changed:
+                self.store.add_event(
+                    connection, row.pdv_id, NewEvent("error", row.external_reference, tuple(messages)), invoice_id=row.id
+                )
+
+    def release_numbers(self, lease: Lease, rows: list[InvoiceRow], *, next_attempt_at: datetime, count_attempt: bool) -> None:
+        """AFIP does not have these numbers: back to the queue, unnumbered, to be retried later."""
+        if not rows:
+            return
+        with self.fenced(lease) as connection:
+            for row in rows:
+                connection.execute(
+                    update(invoices)
+                    .where(invoices.c.id == row.id, invoices.c.state == PROCESSING)
+                    .values(
+                        state=QUEUED,
+                        numero=None,
+                        attempts=row.attempts + (1 if count_attempt else 0),
+                        next_attempt_at=next_attempt_at,
+                        updated_at=self.clock.now(),
+                    )
+                )
+
+    def postpone(self, lease: Lease, rows: list[InvoiceRow], next_attempt_at: datetime) -> None:
+        """Queued invoices that could not be tried (AFIP unreachable before numbering): count an attempt."""
+        with self.fenced(lease) as connection:
+            for row in rows:
+                connection.execute(
+                    update(invoices)
+                    .where(invoices.c.id == row.id, invoices.c.state == QUEUED)
+                    .values(attempts=row.attempts + 1, next_attempt_at=next_attempt_at, updated_at=self.clock.now())
+                )
+
+    # --- AFIP credentials and tickets ------------------------------------------------------------
+
+    def credentials_of(self, cuit: str) -> tuple[str, str] | None:
+        """The certificate and key (PEM) of a CUIT, from any of its points of sale."""
+        with self.store.reading() as connection:
+            row = connection.execute(
+                select(pdvs.c.cert_pem, pdvs.c.key_pem)
+                .where(pdvs.c.cuit == cuit, pdvs.c.cert_pem.is_not(None))
+                .limit(1)
+            ).first()
+        return (row.cert_pem, row.key_pem) if row else None
+
+    def save_credentials(self, cuit: str, cert_pem: str, key_pem: str, *, only_if_missing: bool) -> None:
+        """Store a CUIT's certificate and key on all its points of sale."""
+        with self.store.writing() as connection:
+            query = update(pdvs).where(pdvs.c.cuit == cuit)
+            if only_if_missing:
+                query = query.where(pdvs.c.cert_pem.is_(None))
+            connection.execute(query.values(cert_pem=cert_pem, key_pem=key_pem))
+
+    def ticket(self, cuit: str, service: str) -> StoredTicket | None:
+        with self.store.reading() as connection:
+            row = connection.execute(
+                select(afip_tickets).where(afip_tickets.c.cuit == cuit, afip_tickets.c.service == service)
+            ).first()
+        return StoredTicket(row.token, row.sign, row.expires_at, row.generated_at) if row else None
+
+    def save_ticket(self, cuit: str, service: str, ticket: StoredTicket) -> None:
+        with self.store.writing() as connection:
+            connection.execute(
+                delete(afip_tickets).where(afip_tickets.c.cuit == cuit, afip_tickets.c.service == service)
+            )
+            connection.execute(
+                insert(afip_tickets).values(
+                    cuit=cuit,
+                    service=service,
+                    token=ticket.token,
+                    sign=ticket.sign,
+                    expires_at=ticket.expires_at,
+                    generated_at=ticket.generated_at,
+                )
+            )

@@ -37,6 +37,7 @@ def main(log_level: str) -> None:
     """encola: a self-hosted, TusFacturas-compatible queued invoicing server for AFIP/ARCA."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per AFIP call and hook is noise
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command("migrate")

@@ -43,3 +43,17 @@ def test_every_message_is_documented_with_its_current_text():
 def test_no_code_is_documented_twice_with_the_same_text():
     rows = documented()
     assert len(rows) == len(set(rows)) == len(MESSAGES)
+
+
+def test_the_codes_documented_by_tusfacturas_carry_their_texts_byte_for_byte():
+    assert err("TFC-8002").text == "La external reference enviada, posee caracteres no validos."
+    assert err("TFC-8004", letra="B").text == (
+        "Para la condicion de IVA seleccionada no se permite realizar comprobantes de tipo B."
+    )
+    assert err("TFC-6001").text == (
+        "Error al crear al cliente . No se podra generar el comprobante. Revise los datos enviados."
+    )
+
+
+def test_a_missing_external_reference_is_reported_under_tfc_8002():
+    assert err("TFC-8002-faltante").code == "TFC-8002"

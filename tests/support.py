@@ -218,3 +218,54 @@ class EncolaProcess:
             headers={"Content-Type": "application/json", **(headers or {})},
             timeout=30,
         )
+
+
+class SimulatorProcess:
+    """``encola afip-sim`` as a real process with a durable ledger."""
+
+    def __init__(self, ledger: Path, latency_ms: int = 0):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.ledger = ledger
+        self.latency_ms = latency_ms
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "SimulatorProcess":
+        self.process = subprocess.Popen(
+            [*ENCOLA, "afip-sim", "--host", "127.0.0.1", "--port", str(self.port),
+             "--latency-ms", str(self.latency_ms), "--ledger", str(self.ledger)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"afip-sim exited: {self.process.stderr.read().decode()}")
+            try:
+                httpx.get(self.base + "/_sim/faults", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("afip-sim did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def faults(self, **values) -> dict:
+        return httpx.post(self.base + "/_sim/faults", json=values, timeout=10).json()
+
+    def comprobantes(self) -> list[dict]:
+        return httpx.get(self.base + "/_sim/comprobantes", timeout=10).json()
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{message} not reached within {timeout}s")

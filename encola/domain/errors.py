@@ -49,7 +49,6 @@ MESSAGES: dict[str, str] = {
     "TFC-2011": "El campo {campo} debe tener el formato dd/mm/aaaa.",
     "TFC-2012": "Los campos periodo_facturado_desde y periodo_facturado_hasta son requeridos al facturar servicios.",
     "TFC-2013": "El campo {campo} es requerido (maximo 255 caracteres).",
-    "TFC-2014": "El campo {campo} es requerido.",
     "TFC-2015": "Debe enviar al menos un concepto en el bloque detalle.",
     "TFC-2016": "El maximo de conceptos permitidos por comprobante es de 130. Se enviaron {cantidad}.",
     "TFC-2017": "Puede enviar hasta 50 tags por comprobante, cada uno de hasta 255 caracteres.",
@@ -68,7 +67,6 @@ MESSAGES: dict[str, str] = {
     "TFC-2030": "El bloque pagos es invalido: {detalle}.",
     "TFC-2031": "El bloque datos_informativos es invalido: {detalle}.",
     "TFC-2032": "Un emisor con condicion de IVA {condicion} no puede emitir comprobantes de tipo {letra}.",
-    "TFC-2033": "El campo {campo} debe ser un numero valido.",
     "TFC-2034": "Puede enviar hasta 7 tributos por comprobante.",
     # The cliente block
     "TFC-3001": "El tipo de documento enviado no es valido.",

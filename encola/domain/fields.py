@@ -17,6 +17,10 @@ MILL = Decimal("0.001")
 _DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INT_RE = re.compile(r"^\d+$")
 _DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Far beyond any real amount (AFIP's ImpTotal has 13 integer digits), and small enough that
+# quantizing never overflows the decimal context nor int() hits Python's digit limit.
+MAX_MAGNITUDE = Decimal("1e15")
+MAX_INT_DIGITS = 18
 
 
 def absent(value: object) -> bool:
@@ -25,7 +29,14 @@ def absent(value: object) -> bool:
 
 
 def decimal(value: object) -> Decimal | None:
-    """A finite Decimal from a JSON number or numeric string, else None."""
+    """A finite Decimal below 10^15 in magnitude from a JSON number or numeric string, else None."""
+    number = _decimal(value)
+    if number is None or abs(number) >= MAX_MAGNITUDE:
+        return None
+    return number
+
+
+def _decimal(value: object) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -36,7 +47,7 @@ def decimal(value: object) -> Decimal | None:
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip()
-        if not _DECIMAL_RE.match(text):
+        if len(text) > 64 or not _DECIMAL_RE.match(text):
             return None
         try:
             return Decimal(text)
@@ -50,13 +61,13 @@ def integer(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
+        return value if 0 <= value < 10**MAX_INT_DIGITS else None
     if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
+        return int(value) if value.is_integer() and 0 <= value < 10**MAX_INT_DIGITS else None
     if isinstance(value, str):
         text = value.strip()
         if _INT_RE.match(text):
-            return int(text)
+            return int(text) if len(text.lstrip("0")) <= MAX_INT_DIGITS else None
         number = decimal(text)
         if number is not None and number == number.to_integral_value() and number >= 0:
             return int(number)

@@ -28,7 +28,7 @@ from encola.domain.invoice import (
 )
 from encola.domain.totals import Totals, compute
 
-EXTERNAL_REFERENCE_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+EXTERNAL_REFERENCE_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 TOTAL_TOLERANCE = Decimal("0.01")  # AFIP's own tolerance on ImpTotal
 # How far back AFIP accepts CbteFch: 5 days for products, 10 for services (WSFEv1 manual).
@@ -67,7 +67,7 @@ def external_reference_errors(value: str) -> list[Error]:
     """TF's two documented messages: missing (plus invalid), or invalid characters."""
     if not value:
         return [err("TFC-8002-faltante"), err("TFC-8002")]
-    if not EXTERNAL_REFERENCE_RE.match(value):
+    if not EXTERNAL_REFERENCE_RE.fullmatch(value):
         return [err("TFC-8002")]
     return []
 
@@ -375,8 +375,9 @@ class _ComprobanteReader:
             self.fail("TFC-2010")
 
     def _periodo_facturado(self, concepto: int) -> Periodo | None:
-        desde = self._date("periodo_facturado_desde", required=concepto != 1)
-        hasta = self._date("periodo_facturado_hasta", required=concepto != 1)
+        # A missing date is TFC-2012's to report; a malformed one is TFC-2011.
+        desde = self._date("periodo_facturado_desde", required=False)
+        hasta = self._date("periodo_facturado_hasta", required=False)
         if concepto != 1 and (desde is None or hasta is None):
             if not any(e.code == "TFC-2012" for e in self.errors):
                 self.fail("TFC-2012")

@@ -1,0 +1,160 @@
+"""Emission as a user runs it: `encola afip-sim` and `encola serve` as separate processes, invoices
+over HTTP, and the simulator's ledger compared with hooks and consultas — including dropped
+answers, AFIP down, and `kill -9` of the server in the middle of a batch."""
+
+from __future__ import annotations
+
+import signal
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+
+from encola.clock import Clock
+from support import EncolaProcess, SimulatorProcess, WebhookReceiver, example, factura_b, wait_until, wire
+
+TODAY = Clock().today()
+CUIT = "30712345671"
+ENGINE_ENV = {
+    "ENCOLA_AFIP_TIMEOUT": "3s",  # unknown outcomes are settled after 3 + 5 s
+    "ENCOLA_LANE_LEASE": "3s",  # a dead worker's lanes are taken over within 3 s
+}
+
+
+@pytest.fixture
+def receiver():
+    hooks = WebhookReceiver()
+    yield hooks
+    hooks.stop()
+
+
+@pytest.fixture
+def simulator(tmp_path):
+    sim = SimulatorProcess(tmp_path / "ledger.db").start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def server(tmp_path, simulator, receiver):
+    process = EncolaProcess(
+        f"sqlite:///{tmp_path / 'encola.db'}", extra_env={**ENGINE_ENV, "ENCOLA_AFIP_URL": simulator.base}
+    )
+    process.keys = process.provision(CUIT, 10, receiver.url, token=receiver.token)
+    process.start()
+    yield process
+    process.stop(signal.SIGKILL)
+
+
+def consulta(server, reference: str) -> dict:
+    found = server.post(
+        "facturacion/consulta_avanzada",
+        {**server.keys, "busqueda_tipo": "EXT_REF", "comprobante": {"external_reference": reference}},
+    ).json()
+    return found["comprobantes"][0]["comprobante"]
+
+
+def send_b(server, count: int, prefix: str, fecha=TODAY) -> list[str]:
+    references = [f"{prefix}-{i}" for i in range(count)]
+    for reference in references:
+        answer = server.post("facturacion/nuevo_encola", factura_b(server.keys, reference=reference, fecha=fecha, punto_venta=10))
+        assert answer.json()["error"] == "N", answer.json()
+    return references
+
+
+def assert_ledger_exactly_once(simulator, references_by_type: dict[int, int]) -> list[dict]:
+    """Each lane's numbers are 1..n with no gap and no repeat, n the invoices of that type."""
+    ledger = simulator.comprobantes()
+    lanes = defaultdict(list)
+    for item in ledger:
+        lanes[(item["pto_vta"], item["cbte_tipo"])].append(item["numero"])
+    for (pto_vta, cbte_tipo), numbers in lanes.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), numbers
+    counts = {cbte_tipo: len(numbers) for (_, cbte_tipo), numbers in lanes.items()}
+    assert counts == references_by_type
+    return ledger
+
+
+def test_invoices_dated_today_are_emitted_once_with_consecutive_numbers(server, simulator, receiver):
+    references = send_b(server, 30, "hoy")
+    body = example("factura_a", server.keys, reference="hoy-a", fecha=TODAY, punto_venta=10)
+    assert server.post("facturacion/nuevo_encola", body).json()["error"] == "N"
+    for reference in references + ["hoy-a"]:
+        receiver.wait_for(reference, "emitido", timeout=30)
+    ledger = assert_ledger_exactly_once(simulator, {6: 30, 1: 1})
+    cae_by_number = {(item["cbte_tipo"], item["numero"]): item["cae"] for item in ledger}
+    emitted = consulta(server, "hoy-a")
+    assert emitted["status"] == "EMITIDO"
+    assert emitted["cae"] == cae_by_number[(1, emitted["numero"])] + " "
+    assert emitted["comprobante_nro"] == f"00010-{emitted['numero']:08d}"
+    assert emitted["afip_qr"].startswith("https://www.afip.gob.ar/fe/qr/?p=")
+    assert len(emitted["afip_codigo_barras"].strip()) == 42
+    numbers = sorted(consulta(server, r)["numero"] for r in references)
+    assert numbers == list(range(1, 31))
+
+
+def test_future_dated_invoices_wait_in_the_queue(server, simulator, receiver):
+    later = TODAY + timedelta(days=2)
+    send_b(server, 2, "futuro", fecha=later)
+    send_b(server, 1, "ahora")
+    receiver.wait_for("ahora-0", "emitido", timeout=30)
+    assert consulta(server, "futuro-0")["status"] == f"APROBADO Y EN COLA. SE EMITE EL {wire(later)}"
+    assert len(simulator.comprobantes()) == 1
+
+
+def test_an_afip_rejection_ends_in_error_with_afips_code_and_can_be_resent(server, simulator, receiver):
+    simulator.faults(reject_next=1)
+    send_b(server, 1, "rechazo")
+    hook = receiver.wait_for("rechazo-0", "error", timeout=30)[0]
+    assert hook.body["msg"][0].startswith(" AFIP Factura electronica, informa el siguiente error: Cod. Error: #6661145.0")
+    assert any("#6661145.10015" in line for line in hook.body["msg"]), hook.body["msg"]
+    state = consulta(server, "rechazo-0")
+    assert state["status"] == "ENVIADO A PROCESAR - CON ERROR"
+    assert server.post("facturacion/reenviar_encolado", {**server.keys, "external_reference": "rechazo-0"}).json()["error"] == "N"
+    receiver.wait_for("rechazo-0", "emitido", timeout=30)
+    assert_ledger_exactly_once(simulator, {6: 1})
+
+
+def test_dropped_answers_are_reconciled_without_emitting_twice(server, simulator, receiver):
+    simulator.faults(drop_responses=2)
+    references = send_b(server, 12, "drop")
+    for reference in references:
+        receiver.wait_for(reference, "emitido", timeout=45)
+    assert_ledger_exactly_once(simulator, {6: 12})
+    assert simulator.faults()["drop_responses"] == 0
+
+
+def test_invoices_wait_while_afip_is_down_and_go_out_when_it_returns(server, simulator, receiver):
+    simulator.faults(down=True)
+    references = send_b(server, 5, "caida")
+    wait_until(lambda: consulta(server, "caida-0"), message="queued")
+    import time
+
+    time.sleep(2)
+    assert simulator.comprobantes() == []
+    assert consulta(server, "caida-0")["status"].startswith("APROBADO Y EN COLA")
+    simulator.faults(down=False)
+    for reference in references:
+        receiver.wait_for(reference, "emitido", timeout=60)
+    assert_ledger_exactly_once(simulator, {6: 5})
+
+
+def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_emits_nothing_twice(tmp_path, simulator, receiver, server):
+    simulator.faults(latency_ms=1500)  # a batch in flight for 1.5 s: kill the server inside it
+    references = send_b(server, 40, "kill")
+    import time
+
+    time.sleep(0.8)
+    server.stop(signal.SIGKILL)
+    simulator.faults(latency_ms=0)
+    restarted = EncolaProcess(server.env["ENCOLA_DATABASE_URL"], extra_env={**ENGINE_ENV, "ENCOLA_AFIP_URL": simulator.base})
+    restarted.keys = server.keys
+    restarted.start()
+    try:
+        for reference in references:
+            receiver.wait_for(reference, "emitido", timeout=60)
+        assert_ledger_exactly_once(simulator, {6: 40})
+        numbers = sorted(consulta(restarted, r)["numero"] for r in references)
+        assert numbers == list(range(1, 41))
+    finally:
+        restarted.stop(signal.SIGKILL)

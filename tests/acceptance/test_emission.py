@@ -36,10 +36,8 @@ def simulator(tmp_path):
 
 
 @pytest.fixture
-def server(tmp_path, simulator, receiver):
-    process = EncolaProcess(
-        f"sqlite:///{tmp_path / 'encola.db'}", extra_env={**ENGINE_ENV, "ENCOLA_AFIP_URL": simulator.base}
-    )
+def server(backend, databases, simulator, receiver):
+    process = EncolaProcess(databases.new(backend), extra_env={**ENGINE_ENV, "ENCOLA_AFIP_URL": simulator.base})
     process.keys = process.provision(CUIT, 10, receiver.url, token=receiver.token)
     process.start()
     yield process
@@ -139,7 +137,7 @@ def test_invoices_wait_while_afip_is_down_and_go_out_when_it_returns(server, sim
     assert_ledger_exactly_once(simulator, {6: 5})
 
 
-def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_emits_nothing_twice(tmp_path, simulator, receiver, server):
+def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_emits_nothing_twice(simulator, receiver, server):
     simulator.faults(latency_ms=1500)  # a batch in flight for 1.5 s: kill the server inside it
     references = send_b(server, 40, "kill")
     import time

@@ -18,16 +18,15 @@ FUTURE = TODAY + timedelta(days=30)
 
 
 @pytest.fixture(scope="module")
-def receiver():
+def receiver(backend):  # one per database pass, so hooks of one pass never leak into the other
     hooks = WebhookReceiver()
     yield hooks
     hooks.stop()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, receiver):
-    database = tmp_path_factory.mktemp("intake") / "encola.db"
-    process = EncolaProcess(f"sqlite:///{database}")
+def server(database_url, receiver):
+    process = EncolaProcess(database_url)
     process.keys = process.provision(CUIT, 10, receiver.url, token=receiver.token)
     process.keys_c = process.provision(OTHER_CUIT, 3, receiver.url, condicion="M", token=receiver.token)
     process.keys_no_hook = process.provision(CUIT, 11, None)

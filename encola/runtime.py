@@ -13,19 +13,30 @@ from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
 from encola.engine.lane import LaneConfig
 from encola.settings import Settings
+from encola.store import notify
 from encola.store.lanes import LaneStore
 from encola.store.store import Store
 
 EMBEDDED_SIM_BASE = "http://afip-sim.internal"
 
 
+LISTENING_POLL_SECONDS = 2.0  # with LISTEN/NOTIFY, polling is only the safety net
+
+
 def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Services:
     services = Services(store, settings, store.clock)
     if with_engine:
-        services.sim_app = None
         engine = build_engine(store, settings, services)
         services.engine = engine
         services.background.append(engine.run)
+    if store.engine.dialect.name == "postgresql":
+        services.dispatcher.poll_seconds = LISTENING_POLL_SECONDS
+        callbacks = {notify.HOOKS: services.dispatcher.wake}
+        if services.engine is not None:
+            services.engine.poll_seconds = LISTENING_POLL_SECONDS
+            callbacks[notify.INVOICES] = services.engine.wake
+        url = store.engine.url.render_as_string(hide_password=False)
+        services.background.append(lambda stop: notify.listen(url, callbacks, stop))
     return services
 
 

@@ -183,6 +183,8 @@ class EncolaProcess:
         return json.loads(self.cli(*args))
 
     def start(self) -> "EncolaProcess":
+        if self.args[0] == "worker":
+            return self._start_worker()
         self.process = subprocess.Popen(
             [*ENCOLA, *self.args, "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
@@ -200,6 +202,15 @@ class EncolaProcess:
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise AssertionError("encola did not start within 30 s")
+
+    def _start_worker(self) -> "EncolaProcess":
+        self.process = subprocess.Popen(
+            [*ENCOLA, *self.args], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        time.sleep(0.5)
+        if self.process.poll() is not None:
+            raise AssertionError(f"encola worker exited: {self.process.stderr.read().decode()}")
+        return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:

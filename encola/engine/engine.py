@@ -20,7 +20,8 @@ from encola.engine.lane import LaneBackoff, LaneConfig, LaneRun
 from encola.store.lanes import Lane, LaneStore, Lease, LeaseLost
 
 log = logging.getLogger("encola.engine")
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.25  # without notifications (SQLite); PostgreSQL workers LISTEN and poll rarely
+MIN_TICK_SECONDS = 0.02
 MISSING_CERTIFICATE_BACKOFF = 60.0
 
 
@@ -34,12 +35,14 @@ class Engine:
         config: LaneConfig = LaneConfig(),
         max_lanes: int = 64,
         holder: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
     ):
         self.lanes = lanes
         self.afip = afip
         self.clock = clock
         self.config = config
         self.max_lanes = max_lanes
+        self.poll_seconds = poll_seconds
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._running: dict[Lane, asyncio.Task] = {}
         self._not_before: dict[Lane, float] = {}
@@ -58,9 +61,10 @@ class Engine:
                     log.exception("engine tick failed", extra={"action": "engine_tick"})
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
+                await asyncio.sleep(MIN_TICK_SECONDS)  # many wake-ups in a burst make one tick
         finally:
             for task in self._running.values():
                 task.cancel()

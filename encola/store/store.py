@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from encola.clock import Clock
+from encola.store import notify
 from encola.store.schema import (
     DELETED,
     EMITTED,
@@ -324,6 +325,7 @@ class Store:
                         self._check_quota(connection, workspace_id, cupo)
                     invoice_id = self._insert_invoice(connection, new)
                     self.add_event(connection, new.pdv_id, event, invoice_id=invoice_id)
+                    notify.notify(connection, notify.INVOICES)
                     return EnqueueResult(invoice_id=invoice_id)
             except IntegrityError as exc:
                 if not _is_live_reference_violation(exc):
@@ -399,6 +401,7 @@ class Store:
                 next_attempt_at=now,
             )
         )
+        notify.notify(connection, notify.HOOKS)
         return hook_id
 
     def record_event(self, pdv_id: int, event: NewEvent) -> str:
@@ -531,6 +534,8 @@ class Store:
             if _is_live_reference_violation(exc):
                 raise ReferenceInUse() from None
             raise
+        if values.get("state") == QUEUED:
+            notify.notify(connection, notify.INVOICES)
         return result.rowcount == 1
 
     # --- consultas ---------------------------------------------------------------------------

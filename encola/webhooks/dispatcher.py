@@ -46,7 +46,15 @@ def payload(event: HookEvent, intento: int) -> dict:
 
 
 class Dispatcher:
-    def __init__(self, store: Store, settings: Settings, clock: Clock, client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        client: httpx.AsyncClient | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ):
+        self.poll_seconds = poll_seconds
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -76,7 +84,7 @@ class Dispatcher:
                     continue
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
         finally:

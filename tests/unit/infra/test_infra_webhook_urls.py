@@ -1,0 +1,106 @@
+"""Which webhook URLs encola calls: http(s) only, no credentials, no private or local targets.
+
+Only IP literals and ``localhost`` are used, so nothing here needs a DNS server.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from encola.webhooks.urls import UrlRefused, check_url
+
+PRIVATE_TARGETS = [
+    "http://127.0.0.1/hook",
+    "http://127.8.9.10:8080/hook",
+    "http://localhost/hook",
+    "http://127.1/hook",  # short form of 127.0.0.1
+    "http://2130706433/hook",  # 127.0.0.1 as one number
+    "http://0x7f000001/hook",  # 127.0.0.1 in hex
+    "http://0.0.0.0/hook",
+    "http://10.1.2.3/hook",
+    "http://172.16.0.1/hook",
+    "http://172.31.255.254/hook",
+    "http://192.168.1.1/hook",
+    "http://100.64.0.1/hook",  # carrier-grade NAT
+    "http://169.254.169.254/latest/meta-data",  # link-local: cloud metadata
+    "http://224.0.0.1/hook",  # multicast
+    "http://[::1]/hook",
+    "http://[::]/hook",
+    "http://[fe80::1]/hook",  # IPv6 link-local
+    "http://[fc00::1]/hook",  # IPv6 unique local
+    "http://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
+    "http://[::ffff:10.0.0.1]/hook",  # IPv4-mapped private
+    "http://[::ffff:169.254.169.254]/hook",
+]
+
+
+@pytest.mark.parametrize("url", ["https://8.8.8.8/hook", "http://1.1.1.1:8080/hook?x=1", "https://[2001:4860:4860::8888]/hook"])
+def test_a_public_ip_literal_is_accepted(url):
+    check_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["ftp://8.8.8.8/hook", "file:///etc/passwd", "gopher://8.8.8.8/", "javascript:alert(1)", "8.8.8.8/hook", "", "https://", "https:///hook"])
+def test_only_http_and_https_urls_with_a_host_are_accepted(url):
+    with pytest.raises(UrlRefused, match="debe ser una URL http:// o https://") as refused:
+        check_url(url, allow_private=True)
+    assert refused.value.host == ""
+
+
+@pytest.mark.parametrize("url", ["https://usuario:clave@8.8.8.8/hook", "https://usuario@8.8.8.8/hook", "https://:clave@8.8.8.8/hook"])
+def test_credentials_in_the_url_are_refused_even_when_private_targets_are_allowed(url):
+    with pytest.raises(UrlRefused, match="no debe incluir usuario ni contraseña"):
+        check_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize("url", PRIVATE_TARGETS)
+def test_loopback_private_and_link_local_targets_are_refused(url):
+    with pytest.raises(UrlRefused, match="apunta a una red privada o local") as refused:
+        check_url(url, allow_private=False)
+    assert "→" in refused.value.host  # names the host and what it resolves to
+
+
+@pytest.mark.parametrize("url", PRIVATE_TARGETS)
+def test_private_targets_are_accepted_when_allowed(url):
+    check_url(url, allow_private=True)
+
+
+def test_the_refusal_names_the_address_a_name_resolves_to():
+    with pytest.raises(UrlRefused) as refused:
+        check_url("http://localhost:9000/hook", allow_private=False)
+    assert refused.value.host.startswith("localhost → ")
+    assert "127.0.0.1" in refused.value.host or "::1" in refused.value.host
+
+
+def test_a_url_longer_than_2048_characters_is_refused():
+    url = "https://8.8.8.8/" + "a" * 2033
+    assert len(url) == 2049
+    with pytest.raises(UrlRefused, match="2048"):
+        check_url(url, allow_private=True)
+    check_url(url[:-1], allow_private=True)
+
+
+def test_an_unresolvable_name_passes_now_and_is_checked_again_before_delivery():
+    check_url("https://no-existe.invalid/hook", allow_private=False)
+
+
+def test_an_unresolvable_name_is_refused_when_resolution_is_required():
+    with pytest.raises(UrlRefused, match="no se pudo resolver el dominio no-existe.invalid"):
+        check_url("https://no-existe.invalid/hook", allow_private=False, require_resolution=True)
+
+
+def test_the_scheme_is_not_case_sensitive():
+    check_url("HTTPS://8.8.8.8/hook", allow_private=False)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: urlsplit's ValueError for a malformed IPv6 host escapes as a plain ValueError, not UrlRefused")
+@pytest.mark.parametrize("url", ["http://[::1/hook", "http://[zz::1]/hook"])
+def test_a_malformed_ipv6_host_is_refused_as_a_bad_url(url):
+    with pytest.raises(UrlRefused):
+        check_url(url, allow_private=True)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a port outside 0-65535 is accepted; httpx then raises a non-HTTPError the dispatcher does not catch")
+@pytest.mark.parametrize("url", ["https://8.8.8.8:99999/hook", "https://8.8.8.8:puerto/hook"])
+def test_a_url_with_an_impossible_port_is_refused(url):
+    with pytest.raises(UrlRefused):
+        check_url(url, allow_private=True)

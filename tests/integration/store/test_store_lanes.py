@@ -148,7 +148,8 @@ def test_assign_numbers_numbers_the_batch_and_marks_it_processing(lanes, seller,
     assert [(store.invoice(r.id).state, store.invoice(r.id).numero) for r in batch] == [(PROCESSING, 41), (PROCESSING, 42), (PROCESSING, 43)]
     assert [r.numero for r in lanes.in_flight(LANE)] == [41, 42, 43]
     assert lanes.next_batch(LANE, clock.today(), 10) == []
-    assert lanes.due_lanes(clock.today()) == [LANE]  # in flight: its outcome must be settled
+    lanes.release(lease)
+    assert lanes.due_lanes(clock.today()) == [LANE]  # in flight: its outcome must still be settled
 
 
 def test_assign_numbers_stops_at_an_invoice_deleted_meanwhile(lanes, seller, store, clock):

@@ -34,6 +34,23 @@ def parse_schedule(text: str) -> tuple[float, ...]:
     return tuple(parse_duration(p) for p in parts)
 
 
+def _int(env, name: str, minimum: int) -> int:
+    try:
+        value = int(env[name])
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {env[name]!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _positive_duration(env, name: str) -> float:
+    value = parse_duration(env[name])
+    if value <= 0:
+        raise SettingsError(f"{name} must be longer than zero")
+    return value
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "si", "s", "on")
 
@@ -67,16 +84,16 @@ class Settings:
         if env.get("ENCOLA_WEBHOOK_RETRY_SCHEDULE"):
             values["webhook_retry_schedule"] = parse_schedule(env["ENCOLA_WEBHOOK_RETRY_SCHEDULE"])
         if env.get("ENCOLA_WEBHOOK_TIMEOUT"):
-            values["webhook_first_timeout"] = parse_duration(env["ENCOLA_WEBHOOK_TIMEOUT"])
+            values["webhook_first_timeout"] = _positive_duration(env, "ENCOLA_WEBHOOK_TIMEOUT")
         if env.get("ENCOLA_WEBHOOK_RETRY_TIMEOUT"):
-            values["webhook_retry_timeout"] = parse_duration(env["ENCOLA_WEBHOOK_RETRY_TIMEOUT"])
+            values["webhook_retry_timeout"] = _positive_duration(env, "ENCOLA_WEBHOOK_RETRY_TIMEOUT")
         values["webhook_allow_private"] = _flag(env.get("ENCOLA_WEBHOOK_ALLOW_PRIVATE"))
         if env.get("ENCOLA_WEBHOOK_USER_AGENT"):
             values["webhook_user_agent"] = env["ENCOLA_WEBHOOK_USER_AGENT"]
         if env.get("ENCOLA_WEBHOOK_CONCURRENCY"):
-            values["webhook_concurrency"] = int(env["ENCOLA_WEBHOOK_CONCURRENCY"])
+            values["webhook_concurrency"] = _int(env, "ENCOLA_WEBHOOK_CONCURRENCY", 1)
         if env.get("ENCOLA_MAX_BODY_BYTES"):
-            values["max_body_bytes"] = int(env["ENCOLA_MAX_BODY_BYTES"])
+            values["max_body_bytes"] = _int(env, "ENCOLA_MAX_BODY_BYTES", 1024)
         if env.get("ENCOLA_AFIP_URL"):
             values["afip_url"] = env["ENCOLA_AFIP_URL"].rstrip("/")
         if env.get("ENCOLA_AFIP_ENV"):
@@ -84,17 +101,17 @@ class Settings:
                 raise SettingsError("ENCOLA_AFIP_ENV must be homologacion or produccion")
             values["afip_env"] = env["ENCOLA_AFIP_ENV"]
         if env.get("ENCOLA_AFIP_TIMEOUT"):
-            values["afip_timeout"] = parse_duration(env["ENCOLA_AFIP_TIMEOUT"])
+            values["afip_timeout"] = _positive_duration(env, "ENCOLA_AFIP_TIMEOUT")
         if env.get("ENCOLA_AFIP_BATCH_SIZE"):
-            values["afip_batch_size"] = int(env["ENCOLA_AFIP_BATCH_SIZE"])
+            values["afip_batch_size"] = _int(env, "ENCOLA_AFIP_BATCH_SIZE", 1)
         if env.get("ENCOLA_AFIP_SIM_LEDGER"):
             values["afip_sim_ledger"] = env["ENCOLA_AFIP_SIM_LEDGER"]
         if env.get("ENCOLA_AFIP_SIM_LATENCY_MS"):
-            values["afip_sim_latency_ms"] = int(env["ENCOLA_AFIP_SIM_LATENCY_MS"])
+            values["afip_sim_latency_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_MS", 0)
         if env.get("ENCOLA_LANE_LEASE"):
-            values["lane_lease_seconds"] = parse_duration(env["ENCOLA_LANE_LEASE"])
+            values["lane_lease_seconds"] = _positive_duration(env, "ENCOLA_LANE_LEASE")
         if env.get("ENCOLA_MAX_LANES"):
-            values["max_lanes"] = int(env["ENCOLA_MAX_LANES"])
+            values["max_lanes"] = _int(env, "ENCOLA_MAX_LANES", 1)
         return cls(**values)
 
     @property

@@ -74,7 +74,7 @@ class Engine:
         """Start a task for every due lane this worker can take."""
         if len(self._running) >= self.max_lanes:
             return
-        due = await asyncio.to_thread(self.lanes.due_lanes, self.clock.today())
+        due = await asyncio.to_thread(self.lanes.due_lanes, self.clock.today(), self.holder)
         now = time.monotonic()
         for lane in due:
             if len(self._running) >= self.max_lanes:

@@ -12,7 +12,7 @@ CAP_SECONDS = 300.0
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential from 2 s, capped at 5 min, with ±20 % jitter so lanes do not retry in step."""
-    delay = min(CAP_SECONDS, BASE_SECONDS * (2 ** max(0, attempts - 1)))
+    delay = min(CAP_SECONDS, BASE_SECONDS * (2 ** min(max(0, attempts - 1), 16)))
     return delay * (rng or random).uniform(0.8, 1.2)
 
 

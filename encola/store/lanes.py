@@ -66,8 +66,9 @@ class LaneStore:
 
     # --- finding work --------------------------------------------------------------------------
 
-    def due_lanes(self, today: date, limit: int = 500) -> list[Lane]:
-        """Lanes with invoices due now, or with numbered invoices whose outcome is unknown."""
+    def due_lanes(self, today: date, holder: str = "", limit: int = 500) -> list[Lane]:
+        """Lanes with invoices due now, or with numbered invoices whose outcome is unknown,
+        leaving out lanes another worker holds (so idle workers do not fight over them)."""
         now = self.clock.now()
         lane_columns = (invoices.c.cuit, invoices.c.punto_venta, invoices.c.cbte_tipo)
         due = (
@@ -79,7 +80,17 @@ class LaneStore:
         unknown = select(*lane_columns).where(invoices.c.state == PROCESSING).distinct().limit(limit)
         with self.store.reading() as connection:
             rows = set(connection.execute(due).all()) | set(connection.execute(unknown).all())
-        return sorted(Lane(*row) for row in rows)
+            if not rows:
+                return []
+            held = {
+                tuple(row)
+                for row in connection.execute(
+                    select(lane_leases.c.cuit, lane_leases.c.punto_venta, lane_leases.c.cbte_tipo).where(
+                        lane_leases.c.expires_at > now, lane_leases.c.holder != holder
+                    )
+                ).all()
+            }
+        return sorted(Lane(*row) for row in rows if tuple(row) not in held)
 
     # --- leases ----------------------------------------------------------------------------------
 

@@ -413,6 +413,9 @@ class Store:
         """Lease up to ``limit`` due events to this dispatcher; a lease that lapses frees them again."""
         now = self.clock.now()
         lease_until = now + timedelta(seconds=lease_seconds)
+        due_at = self.next_event_due_at()
+        if due_at is None or due_at > now:
+            return []  # the idle case costs one indexed read, no write lock
         with self.writing() as connection:
             due = (
                 select(hook_events.c.id)
@@ -479,9 +482,15 @@ class Store:
                     created_at=now,
                 )
             )
+            # Only if nobody moved the event meanwhile: a dispatcher whose lease lapsed must not
+            # undo the delivery another one made.
             connection.execute(
                 update(hook_events)
-                .where(hook_events.c.id == event.id)
+                .where(
+                    hook_events.c.id == event.id,
+                    hook_events.c.state == "pending",
+                    hook_events.c.attempts == event.attempts,
+                )
                 .values(attempts=attempts, locked_until=None, last_error=error, **values)
             )
 

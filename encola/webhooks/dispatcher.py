@@ -115,6 +115,7 @@ class Dispatcher:
             response = await self._client.post(
                 url,
                 content=json.dumps(payload(event, intento), ensure_ascii=False).encode("utf-8"),
+                follow_redirects=False,  # TF: the URL must not redirect; a 3xx is a failed attempt
                 headers={
                     "Content-Type": "application/json; charset=utf-8",
                     "User-Agent": self.settings.webhook_user_agent,
@@ -129,7 +130,7 @@ class Dispatcher:
             error = f"URL rechazada: {refused.reason} {refused.host}".strip()
         except httpx.TimeoutException:
             error = f"sin respuesta en {timeout:g} s"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OverflowError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         delivered = error is None
         duration_ms = int((time.monotonic() - started) * 1000)

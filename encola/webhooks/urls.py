@@ -36,7 +36,11 @@ def check_url(url: str, allow_private: bool, *, require_resolution: bool = False
     """Raise UrlRefused unless ``url`` is an http(s) URL whose host is public (or private is allowed)."""
     if len(url) > 2048:
         raise UrlRefused("la URL supera los 2048 caracteres")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError for a port out of range or not numeric
+    except ValueError as exc:
+        raise UrlRefused(f"la URL no es valida ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UrlRefused("debe ser una URL http:// o https:// con un dominio, por ejemplo https://www.dominio.com/script")
     if parts.username or parts.password:

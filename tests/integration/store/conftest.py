@@ -25,8 +25,14 @@ def clock():
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/e.db")
+def database_url(backend, databases):
+    """A fresh database per test, on SQLite and on PostgreSQL (see tests/conftest.py)."""
+    return databases.new(backend)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     yield engine
     engine.dispose()

@@ -278,11 +278,6 @@ async def test_a_closed_port_is_a_failure_not_a_crash(store, clock, server):
     assert attempt["error"].startswith("ConnectError")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: httpx raises InvalidURL / a non-HTTPError for an impossible port; deliver lets it escape, "
-    "run_once raises and the event is never recorded (retried forever every lease)",
-)
 async def test_an_impossible_port_is_recorded_as_a_failure(store, clock):
     seller = make_pdv(store, "http://127.0.0.1:99999/hook")  # provisioning's check_url accepts it
     hook_id = store.record_event(seller.pdv.id, NewEvent("encolado", "ref-1"))

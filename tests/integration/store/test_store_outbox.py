@@ -159,11 +159,6 @@ def test_attempts_of_one_event_leave_the_others_out(store, seller):
     assert store.attempts_of("no-such-hook") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: record_attempt updates the event unconditionally, so a dispatcher whose lease lapsed "
-    "can turn an event another dispatcher delivered into 'failed'",
-)
 def test_a_late_result_from_a_lapsed_lease_does_not_undo_a_delivery(store, clock, seller):
     store.record_event(seller.pdv.id, NewEvent("encolado", "ref-1"))
     [slow] = store.claim_due_events(10, LEASE)  # dispatcher A, which then hangs

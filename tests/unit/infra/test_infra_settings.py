@@ -161,7 +161,6 @@ def test_an_empty_schedule_variable_is_a_settings_error():
         Settings.from_env({"ENCOLA_WEBHOOK_RETRY_SCHEDULE": " , "})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: integer variables raise a bare int() ValueError, which the CLI does not turn into a usage error")
 @pytest.mark.parametrize(
     "name",
     ["ENCOLA_WEBHOOK_CONCURRENCY", "ENCOLA_MAX_BODY_BYTES", "ENCOLA_AFIP_BATCH_SIZE", "ENCOLA_AFIP_SIM_LATENCY_MS", "ENCOLA_MAX_LANES"],
@@ -171,13 +170,11 @@ def test_a_non_numeric_integer_variable_is_a_settings_error(name):
         Settings.from_env({name: "muchos"})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ENCOLA_WEBHOOK_CONCURRENCY=0 is accepted and the dispatcher then claims no events at all")
 def test_a_webhook_concurrency_of_zero_is_refused():
     with pytest.raises(SettingsError):
         Settings.from_env({"ENCOLA_WEBHOOK_CONCURRENCY": "0"})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a zero webhook timeout is accepted and makes every delivery time out")
 def test_a_zero_webhook_timeout_is_refused():
     with pytest.raises(SettingsError):
         Settings.from_env({"ENCOLA_WEBHOOK_TIMEOUT": "0s"})

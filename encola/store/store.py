@@ -170,6 +170,19 @@ class HookEvent:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """The outcome of one delivery attempt, as the dispatcher hands it to the store."""
+
+    event: HookEvent
+    url: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    delivered: bool
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
 class NewEvent:
     """An outbox event to write in the same transaction as the state change it reports."""
 
@@ -461,38 +474,43 @@ class Store:
         delivered: bool,
         next_attempt_at: datetime | None,
     ) -> None:
-        """Record one delivery attempt and move the event on: delivered, retry later, or failed."""
+        """Record one delivery attempt (see record_attempts)."""
+        self.record_attempts([Attempt(event, url, status_code, error, duration_ms, delivered, next_attempt_at)])
+
+    def record_attempts(self, attempts: list["Attempt"]) -> None:
+        """Record delivery attempts and move each event on: delivered, retry later, or failed."""
         now = self.clock.now()
-        attempts = event.attempts + 1
-        if delivered:
-            values = dict(state="delivered", delivered_at=now)
-        elif next_attempt_at is None:
-            values = dict(state="failed")
-        else:
-            values = dict(next_attempt_at=next_attempt_at)
         with self.writing() as connection:
-            connection.execute(
-                insert(hook_attempts).values(
-                    event_id=event.id,
-                    intento=attempts,
-                    url=url,
-                    status_code=status_code,
-                    error=error,
-                    duration_ms=duration_ms,
-                    created_at=now,
+            for attempt in attempts:
+                event = attempt.event
+                if attempt.delivered:
+                    values = dict(state="delivered", delivered_at=now)
+                elif attempt.next_attempt_at is None:
+                    values = dict(state="failed")
+                else:
+                    values = dict(next_attempt_at=attempt.next_attempt_at)
+                connection.execute(
+                    insert(hook_attempts).values(
+                        event_id=event.id,
+                        intento=event.attempts + 1,
+                        url=attempt.url,
+                        status_code=attempt.status_code,
+                        error=attempt.error,
+                        duration_ms=attempt.duration_ms,
+                        created_at=now,
+                    )
                 )
-            )
-            # Only if nobody moved the event meanwhile: a dispatcher whose lease lapsed must not
-            # undo the delivery another one made.
-            connection.execute(
-                update(hook_events)
-                .where(
-                    hook_events.c.id == event.id,
-                    hook_events.c.state == "pending",
-                    hook_events.c.attempts == event.attempts,
+                # Only if nobody moved the event meanwhile: a dispatcher whose lease lapsed must
+                # not undo the delivery another one made.
+                connection.execute(
+                    update(hook_events)
+                    .where(
+                        hook_events.c.id == event.id,
+                        hook_events.c.state == "pending",
+                        hook_events.c.attempts == event.attempts,
+                    )
+                    .values(attempts=event.attempts + 1, locked_until=None, last_error=attempt.error, **values)
                 )
-                .values(attempts=attempts, locked_until=None, last_error=error, **values)
-            )
 
     def events(self, pdv_id: int | None = None, limit: int = 100) -> list[HookEvent]:
         """Newest events first (dashboard and tests)."""
@@ -624,6 +642,7 @@ class Store:
 
 
 __all__ = [
+    "Attempt",
     "DELETED",
     "EMITTED",
     "ERROR",

@@ -19,7 +19,7 @@ import httpx
 from encola.clock import Clock, to_argentina
 from encola.domain.fields import format_datetime
 from encola.settings import Settings
-from encola.store.store import HookEvent, Store
+from encola.store.store import Attempt, HookEvent, Store
 from encola.webhooks.urls import UrlRefused, check_url
 
 log = logging.getLogger("encola.webhooks")
@@ -97,10 +97,19 @@ class Dispatcher:
         lease = self.settings.webhook_first_timeout + 30
         events = await asyncio.to_thread(self.store.claim_due_events, limit, lease)
         if events:
-            await asyncio.gather(*(self.deliver(event) for event in events))
+            attempts = await asyncio.gather(*(self.attempt(event) for event in events))
+            # One transaction for the whole round: SQLite has one writer, and hooks are many.
+            await asyncio.to_thread(self.store.record_attempts, attempts)
         return len(events)
 
     async def deliver(self, event: HookEvent) -> bool:
+        """Attempt one event and record the attempt; whether it was acknowledged."""
+        attempt = await self.attempt(event)
+        await asyncio.to_thread(self.store.record_attempts, [attempt])
+        return attempt.delivered
+
+    async def attempt(self, event: HookEvent) -> Attempt:
+        """POST the event once; the outcome, not yet recorded."""
         intento = event.attempts + 1
         timeout = self.settings.webhook_first_timeout if intento == 1 else self.settings.webhook_retry_timeout
         url = event.webhook_url or ""
@@ -135,16 +144,6 @@ class Dispatcher:
         delivered = error is None
         duration_ms = int((time.monotonic() - started) * 1000)
         retry_at = None if delivered else next_retry_at(self.clock.now(), intento, self.settings.webhook_retry_schedule)
-        await asyncio.to_thread(
-            self.store.record_attempt,
-            event,
-            url=url,
-            status_code=status_code,
-            error=error,
-            duration_ms=duration_ms,
-            delivered=delivered,
-            next_attempt_at=retry_at,
-        )
         log.info(
             "hook %s %s %s intento=%d %s",
             event.evento,
@@ -154,4 +153,4 @@ class Dispatcher:
             error or status_code,
             extra={"action": "webhook", "hook_id": event.hook_id},
         )
-        return delivered
+        return Attempt(event, url, status_code, error, duration_ms, delivered, retry_at)

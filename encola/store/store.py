@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Iterator
 
@@ -35,6 +35,11 @@ from encola.store.schema import (
 LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
 
 
+def _from_mapping(cls, mapping, **computed):
+    """A frozen row dataclass from a result row: same-named columns, plus computed fields."""
+    return cls(**{f.name: computed[f.name] if f.name in computed else mapping[f.name] for f in fields(cls)})
+
+
 @dataclass(frozen=True)
 class Pdv:
     id: int
@@ -56,22 +61,11 @@ class Pdv:
 
     @classmethod
     def from_row(cls, row) -> "Pdv":
-        return cls(
-            id=row.id,
-            workspace_id=row.workspace_id,
-            cuit=row.cuit,
-            punto_venta=row.punto_venta,
-            razon_social=row.razon_social,
-            condicion_iva=row.condicion_iva,
-            conceptos=row.conceptos,
-            webhook_url=row.webhook_url,
-            webhook_token=row.webhook_token,
-            apikey=row.apikey,
-            usertoken_hash=row.usertoken_hash,
-            apitoken_hash=row.apitoken_hash,
+        return _from_mapping(
+            cls,
+            row._mapping,
             activo=bool(row.activo),
             workspace_activo=bool(row.workspace_activo),
-            cupo_mensual=row.cupo_mensual,
             has_certificate=row.cert_pem is not None,
         )
 
@@ -106,33 +100,8 @@ class InvoiceRow:
 
     @classmethod
     def from_row(cls, row) -> "InvoiceRow":
-        return cls(
-            id=row.id,
-            pdv_id=row.pdv_id,
-            cuit=row.cuit,
-            punto_venta=row.punto_venta,
-            cbte_tipo=row.cbte_tipo,
-            tipo=row.tipo,
-            external_reference=row.external_reference,
-            request_hash=row.request_hash,
-            fecha=row.fecha,
-            vencimiento=row.vencimiento,
-            state=row.state,
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-            numero=row.numero,
-            cae=row.cae,
-            cae_vencimiento=row.cae_vencimiento,
-            afip_qr=row.afip_qr,
-            afip_codigo_barras=row.afip_codigo_barras,
-            errors=json.loads(row.errors),
-            total=row.total,
-            afip=json.loads(row.afip),
-            view=json.loads(row.view),
-            response=json.loads(row.response),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        json_columns = ("errors", "afip", "view", "response")
+        return _from_mapping(cls, row._mapping, **{name: json.loads(row._mapping[name]) for name in json_columns})
 
 
 @dataclass(frozen=True)
@@ -153,17 +122,10 @@ class HookEvent:
     @classmethod
     def from_row(cls, row) -> "HookEvent":
         mapping = row._mapping
-        return cls(
-            id=row.id,
-            hook_id=row.hook_id,
-            pdv_id=row.pdv_id,
-            recurso=row.recurso,
-            evento=row.evento,
-            external_reference=row.external_reference,
-            msg=json.loads(row.msg),
-            creado=row.creado,
-            state=row.state,
-            attempts=row.attempts,
+        return _from_mapping(
+            cls,
+            mapping,
+            msg=json.loads(mapping["msg"]),
             webhook_url=mapping.get("webhook_url"),
             webhook_token=mapping.get("webhook_token") or "",
         )

@@ -27,6 +27,7 @@ def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Se
     services = Services(store, settings, store.clock)
     if with_engine:
         engine = build_engine(store, settings, services)
+        engine.on_results = services.dispatcher.wake
         services.engine = engine
         services.background.append(engine.run)
     if store.engine.dialect.name == "postgresql":

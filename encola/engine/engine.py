@@ -13,6 +13,7 @@ import os
 import socket
 import time
 import uuid
+from typing import Callable
 
 from encola.clock import Clock
 from encola.engine.afip_access import AfipAccess, MissingCertificate
@@ -36,6 +37,7 @@ class Engine:
         max_lanes: int = 64,
         holder: str | None = None,
         poll_seconds: float = POLL_SECONDS,
+        on_results: Callable[[], None] = lambda: None,
     ):
         self.lanes = lanes
         self.afip = afip
@@ -43,6 +45,7 @@ class Engine:
         self.config = config
         self.max_lanes = max_lanes
         self.poll_seconds = poll_seconds
+        self.on_results = on_results  # e.g. wake the dispatcher: new hooks were written
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._running: dict[Lane, asyncio.Task] = {}
         self._not_before: dict[Lane, float] = {}
@@ -101,7 +104,7 @@ class Engine:
         heartbeat = asyncio.create_task(self._heartbeat(lease))
         try:
             client = await self.afip.client(lane.cuit)
-            emitted = await LaneRun(lease, self.lanes, client, self.clock, self.config).run()
+            emitted = await LaneRun(lease, self.lanes, client, self.clock, self.config, self.on_results).run()
             if emitted:
                 log.info("lane %s emitted %d", lane, emitted, extra={"action": "emit", "lane": str(lane)})
             self._not_before.pop(lane, None)

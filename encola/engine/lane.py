@@ -68,7 +68,16 @@ def _not_processed(exc: AfipError) -> bool:
 
 
 class LaneRun:
-    def __init__(self, lease: Lease, lanes: LaneStore, client: AfipClient, clock: Clock, config: LaneConfig):
+    def __init__(
+        self,
+        lease: Lease,
+        lanes: LaneStore,
+        client: AfipClient,
+        clock: Clock,
+        config: LaneConfig,
+        on_results=lambda: None,
+    ):
+        self.on_results = on_results
         self.lease = lease
         self.lane: Lane = lease.lane
         self.lanes = lanes
@@ -130,6 +139,7 @@ class LaneRun:
         if adopt:
             await self._db(self.lanes.mark_emitted, self.lease, adopt)
             self.emitted += len(adopt)
+            self.on_results()
         if release:
             await self._release_after_failure(release, "AFIP no registro el comprobante enviado", retry_at=self.clock.now())
         log.info(
@@ -190,6 +200,7 @@ class LaneRun:
         if emitted:
             await self._db(self.lanes.mark_emitted, self.lease, emitted)
             self.emitted += len(emitted)
+        self.on_results()
         if requeue:
             await self._db(
                 self.lanes.release_numbers, self.lease, requeue, next_attempt_at=self.clock.now(), count_attempt=False

@@ -87,11 +87,8 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
             body = await read_json_object(request, services.settings.max_body_bytes)
         except BodyError as bad:
             return json_response(error_envelope([bad.error], ""))
-        pdv = await run_in_threadpool(authenticate, services.store, body)
-        if isinstance(pdv, Error):
-            return json_response(error_envelope([pdv], _raw_reference(body)))
-        answer = await run_in_threadpool(work, pdv, body)
-        if wakes:
+        answer, changed = await run_in_threadpool(_authenticated, services.store, work, body)
+        if changed and wakes:
             services.wake()
         return json_response(answer)
 
@@ -142,6 +139,14 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
         return json_response({"status": "ok"})
 
     return app
+
+
+def _authenticated(store: Store, work: Work, body: dict) -> tuple[dict, bool]:
+    """Resolve the credentials and do the work, in one trip to the worker thread."""
+    pdv = authenticate(store, body)
+    if isinstance(pdv, Error):
+        return error_envelope([pdv], _raw_reference(body)), False
+    return work(pdv, body), True
 
 
 def send_test_hook(store: Store, pdv: Pdv) -> dict:

@@ -27,7 +27,8 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_size=20, max_overflow=20, connect_args={"check_same_thread": False})
+    # As many pooled connections as worker threads (anyio's default 40), so none is opened per request.
+    engine = create_engine(url, pool_size=40, max_overflow=10, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):

@@ -6,14 +6,16 @@ as SQLAlchemy objects. Writes on SQLite open with ``BEGIN IMMEDIATE`` (see ``db.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from encola.clock import Clock
@@ -203,18 +205,50 @@ def _is_live_reference_violation(exc: IntegrityError) -> bool:
 
 _PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.c.cupo_mensual]
 
+# Hot-path statements are built once with bound parameters: constructing a statement per call
+# (``.values(**row)``, fresh ``where`` clauses) cost more CPU than the query itself.
+_PDV_BY_APIKEY = select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.apikey == bindparam("apikey"))
+_LIVE_BY_REFERENCE = select(invoices).where(
+    invoices.c.pdv_id == bindparam("pdv_id"),
+    invoices.c.external_reference == bindparam("reference"),
+    invoices.c.state.in_(LIVE_STATES),
+)
+_INSERT_INVOICE = insert(invoices)
+_INSERT_EVENT = insert(hook_events)
+_INSERT_ATTEMPT = insert(hook_attempts)
+_NEXT_EVENT_DUE = select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
+_MOVE_EVENT = (
+    update(hook_events)
+    .where(
+        hook_events.c.id == bindparam("event_id"),
+        hook_events.c.state == "pending",
+        hook_events.c.attempts == bindparam("attempts_before"),
+    )
+    .values(
+        attempts=bindparam("attempts_after"),
+        locked_until=None,
+        last_error=bindparam("last_error"),
+        state=bindparam("new_state"),
+        next_attempt_at=func.coalesce(bindparam("new_next_attempt_at"), hook_events.c.next_attempt_at),
+        delivered_at=bindparam("new_delivered_at"),
+    )
+)
+
 
 class Store:
     def __init__(self, engine: Engine, clock: Clock | None = None):
         self.engine = engine
         self.clock = clock or Clock()
+        # SQLite has one writer. Threads of this process take turns here instead of colliding
+        # in BEGIN IMMEDIATE, where SQLite's busy handler would make them sleep for milliseconds.
+        self._write_turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     # --- transactions ----------------------------------------------------------------------
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
-        with self.engine.connect() as connection:
+        with self._write_turn, self.engine.connect() as connection:
             connection = connection.execution_options(write=True)
             with connection.begin():
                 yield connection
@@ -259,9 +293,7 @@ class Store:
     def pdv_by_apikey(self, apikey: str) -> Pdv | None:
         """The point of sale an apikey names (the credentials' lookup key)."""
         with self.reading() as connection:
-            row = connection.execute(
-                select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.apikey == apikey)
-            ).first()
+            row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
         return Pdv.from_row(row) if row else None
 
     def pdv(self, connection: Connection, *, cuit: str, punto_venta: int) -> Pdv | None:
@@ -308,13 +340,7 @@ class Store:
         raise RuntimeError("enqueue lost the race twice for the same external_reference")
 
     def _live_by_external_reference(self, connection: Connection, pdv_id: int, reference: str) -> InvoiceRow | None:
-        row = connection.execute(
-            select(invoices).where(
-                invoices.c.pdv_id == pdv_id,
-                invoices.c.external_reference == reference,
-                invoices.c.state.in_(LIVE_STATES),
-            )
-        ).first()
+        row = connection.execute(_LIVE_BY_REFERENCE, {"pdv_id": pdv_id, "reference": reference}).first()
         return InvoiceRow.from_row(row) if row else None
 
     def _check_quota(self, connection: Connection, workspace_id: int, cupo: int) -> None:
@@ -332,52 +358,59 @@ class Store:
     def _insert_invoice(self, connection: Connection, new: NewInvoice) -> int:
         now = self.clock.now()
         return connection.execute(
-            insert(invoices).values(
-                pdv_id=new.pdv_id,
-                cuit=new.cuit,
-                punto_venta=new.punto_venta,
-                cbte_tipo=new.cbte_tipo,
-                tipo=new.tipo,
-                external_reference=new.external_reference,
-                request_hash=new.request_hash,
-                fecha=new.fecha,
-                vencimiento=new.vencimiento,
-                state=QUEUED,
-                attempts=0,
-                next_attempt_at=now,
-                errors="[]",
-                total=new.total,
-                afip=json.dumps(new.afip, separators=(",", ":")),
-                view=json.dumps(new.view, separators=(",", ":"), ensure_ascii=False),
-                response=json.dumps(new.response, separators=(",", ":"), ensure_ascii=False),
-                created_at=now,
-                updated_at=now,
-            )
+            _INSERT_INVOICE,
+            {
+                "pdv_id": new.pdv_id,
+                "cuit": new.cuit,
+                "punto_venta": new.punto_venta,
+                "cbte_tipo": new.cbte_tipo,
+                "tipo": new.tipo,
+                "external_reference": new.external_reference,
+                "request_hash": new.request_hash,
+                "fecha": new.fecha,
+                "vencimiento": new.vencimiento,
+                "state": QUEUED,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "errors": "[]",
+                "total": new.total,
+                "afip": json.dumps(new.afip, separators=(",", ":")),
+                "view": json.dumps(new.view, separators=(",", ":"), ensure_ascii=False),
+                "response": json.dumps(new.response, separators=(",", ":"), ensure_ascii=False),
+                "created_at": now,
+                "updated_at": now,
+            },
         ).inserted_primary_key[0]
 
     # --- outbox ------------------------------------------------------------------------------
 
     def add_event(self, connection: Connection, pdv_id: int, event: NewEvent, invoice_id: int | None = None) -> str:
         """Write an outbox event (in the caller's transaction); returns its stable hook_id."""
+        return self.add_events(connection, [(pdv_id, event, invoice_id)])[0]
+
+    def add_events(self, connection: Connection, events: list[tuple[int, NewEvent, int | None]]) -> list[str]:
+        """Write outbox events, each (pdv_id, event, invoice_id), in one statement."""
         now = self.clock.now()
-        hook_id = str(uuid.uuid4())
-        connection.execute(
-            insert(hook_events).values(
-                hook_id=hook_id,
-                pdv_id=pdv_id,
-                invoice_id=invoice_id,
-                recurso=event.recurso,
-                evento=event.evento,
-                external_reference=event.external_reference,
-                msg=json.dumps(list(event.msg), ensure_ascii=False),
-                creado=now,
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
-        notify.notify(connection, notify.HOOKS)
-        return hook_id
+        rows = [
+            {
+                "hook_id": str(uuid.uuid4()),
+                "pdv_id": pdv_id,
+                "invoice_id": invoice_id,
+                "recurso": event.recurso,
+                "evento": event.evento,
+                "external_reference": event.external_reference,
+                "msg": json.dumps(list(event.msg), ensure_ascii=False),
+                "creado": now,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for pdv_id, event, invoice_id in events
+        ]
+        if rows:
+            connection.execute(_INSERT_EVENT, rows)
+            notify.notify(connection, notify.HOOKS)
+        return [row["hook_id"] for row in rows]
 
     def record_event(self, pdv_id: int, event: NewEvent) -> str:
         """Write an outbox event in a transaction of its own (validation errors, test hooks)."""
@@ -421,9 +454,7 @@ class Store:
     def next_event_due_at(self) -> datetime | None:
         """When the earliest pending event falls due (the dispatcher sleeps until then)."""
         with self.reading() as connection:
-            return connection.execute(
-                select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
-            ).scalar()
+            return connection.execute(_NEXT_EVENT_DUE).scalar()
 
     def record_attempt(
         self,
@@ -440,39 +471,48 @@ class Store:
         self.record_attempts([Attempt(event, url, status_code, error, duration_ms, delivered, next_attempt_at)])
 
     def record_attempts(self, attempts: list["Attempt"]) -> None:
-        """Record delivery attempts and move each event on: delivered, retry later, or failed."""
+        """Record delivery attempts and move each event on: delivered, retry later, or failed.
+
+        An event moves only if nobody moved it meanwhile: a dispatcher whose lease lapsed must
+        not undo the delivery another one made.
+        """
+        if not attempts:
+            return
         now = self.clock.now()
+        attempt_rows, moves = [], []
+        for attempt in attempts:
+            event = attempt.event
+            attempt_rows.append(
+                {
+                    "event_id": event.id,
+                    "intento": event.attempts + 1,
+                    "url": attempt.url,
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "duration_ms": attempt.duration_ms,
+                    "created_at": now,
+                }
+            )
+            if attempt.delivered:
+                state, next_at, delivered_at = "delivered", None, now
+            elif attempt.next_attempt_at is None:
+                state, next_at, delivered_at = "failed", None, None
+            else:
+                state, next_at, delivered_at = "pending", attempt.next_attempt_at, None
+            moves.append(
+                {
+                    "event_id": event.id,
+                    "attempts_before": event.attempts,
+                    "attempts_after": event.attempts + 1,
+                    "last_error": attempt.error,
+                    "new_state": state,
+                    "new_next_attempt_at": next_at,
+                    "new_delivered_at": delivered_at,
+                }
+            )
         with self.writing() as connection:
-            for attempt in attempts:
-                event = attempt.event
-                if attempt.delivered:
-                    values = dict(state="delivered", delivered_at=now)
-                elif attempt.next_attempt_at is None:
-                    values = dict(state="failed")
-                else:
-                    values = dict(next_attempt_at=attempt.next_attempt_at)
-                connection.execute(
-                    insert(hook_attempts).values(
-                        event_id=event.id,
-                        intento=event.attempts + 1,
-                        url=attempt.url,
-                        status_code=attempt.status_code,
-                        error=attempt.error,
-                        duration_ms=attempt.duration_ms,
-                        created_at=now,
-                    )
-                )
-                # Only if nobody moved the event meanwhile: a dispatcher whose lease lapsed must
-                # not undo the delivery another one made.
-                connection.execute(
-                    update(hook_events)
-                    .where(
-                        hook_events.c.id == event.id,
-                        hook_events.c.state == "pending",
-                        hook_events.c.attempts == event.attempts,
-                    )
-                    .values(attempts=event.attempts + 1, locked_until=None, last_error=attempt.error, **values)
-                )
+            connection.execute(_INSERT_ATTEMPT, attempt_rows)
+            connection.execute(_MOVE_EVENT, moves)
 
     def events(self, pdv_id: int | None = None, limit: int = 100) -> list[HookEvent]:
         """Newest events first (dashboard and tests)."""

@@ -24,6 +24,7 @@ from encola.webhooks.urls import UrlRefused, check_url
 
 log = logging.getLogger("encola.webhooks")
 POLL_SECONDS = 0.5  # also picks up events written by other processes
+GATHER_SECONDS = 0.05
 
 
 def next_retry_at(now: datetime, attempts_done: int, schedule: tuple[float, ...]) -> datetime | None:
@@ -80,7 +81,12 @@ class Dispatcher:
                 except Exception:  # a database hiccup must not end the dispatcher
                     log.exception("webhook dispatch round failed", extra={"action": "dispatch"})
                     delivered = 0
+                if delivered >= self.settings.webhook_concurrency:
+                    continue  # a backlog: keep going
                 if delivered:
+                    # Let events gather for a moment, so a steady stream is sent in rounds rather
+                    # than one claim-and-record transaction pair per hook.
+                    await asyncio.sleep(GATHER_SECONDS)
                     continue
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]

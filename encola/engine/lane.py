@@ -86,6 +86,7 @@ class LaneRun:
         self.config = config
         self.emitted = 0
         self._first_position_10016: dict[int, int] = {}
+        self._unrecorded: list[tuple[InvoiceRow, int, Accepted]] = []
 
     async def _db(self, function, *args, **kwargs):
         return await asyncio.to_thread(function, *args, **kwargs)
@@ -97,12 +98,16 @@ class LaneRun:
             while True:
                 batch = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.config.batch_size)
                 if not batch:
-                    return self.emitted
+                    break
                 last = await self._emit(batch, last)
                 if last is None:  # numbering is off (someone else used numbers): reconcile again
+                    await self._flush()
                     last = await self._reconcile()
         except AfipError as exc:  # a consulta during reconciliation failed
             raise LaneBackoff(policy.backoff_seconds(1), str(exc)) from None
+        finally:
+            await self._flush()
+        return self.emitted
 
     # --- reconciliation ----------------------------------------------------------------------
 
@@ -159,8 +164,16 @@ class LaneRun:
         if not assigned:
             return last
         details = [cae_detail(row, numero) for row, numero in assigned]
+        call = asyncio.create_task(self.client.request_cae(self.lane.punto_venta, self.lane.cbte_tipo, details))
         try:
-            result = await self.client.request_cae(self.lane.punto_venta, self.lane.cbte_tipo, details)
+            # While AFIP works on this batch, record the previous one: the pipeline that keeps a
+            # lane near AFIP's own limit. (Its numbers are settled; nothing here depends on them.)
+            await self._flush()
+        except BaseException:
+            call.cancel()
+            raise
+        try:
+            result = await call
         except AfipError as exc:
             if _not_processed(exc):
                 rows = [row for row, _ in assigned]
@@ -173,6 +186,12 @@ class LaneRun:
 
     async def _record(self, assigned: list[tuple[InvoiceRow, int]], results, last: int) -> int | None:
         by_number = {r.numero: r for r in results}
+        accepted = [(row, numero, by_number.get(numero)) for row, numero in assigned]
+        if all(isinstance(outcome, Accepted) for _, _, outcome in accepted):
+            # The common case: record it while the next batch is at AFIP (see _emit, _flush).
+            self._unrecorded.extend(accepted)
+            return max(last, assigned[-1][1])
+        await self._flush()
         emitted, requeue = [], []
         numbering_off = False
         for position, (row, numero) in enumerate(assigned):
@@ -206,6 +225,23 @@ class LaneRun:
                 self.lanes.release_numbers, self.lease, requeue, next_attempt_at=self.clock.now(), count_attempt=False
             )
         return None if numbering_off else last
+
+    async def _flush(self) -> None:
+        """Record the accepted invoices not yet written (CAE, QR, barcode, ``emitido`` hooks)."""
+        if not self._unrecorded:
+            return
+        pending, self._unrecorded = self._unrecorded, []
+
+        def write() -> None:
+            values = [
+                self._emitted_values(row, numero, outcome.cae, outcome.cae_fch_vto, outcome.observaciones)
+                for row, numero, outcome in pending
+            ]
+            self.lanes.mark_emitted(self.lease, values)
+
+        await self._db(write)
+        self.emitted += len(pending)
+        self.on_results()
 
     def _repeated_first_10016(self, row: InvoiceRow) -> bool:
         self._first_position_10016[row.id] = self._first_position_10016.get(row.id, 0) + 1

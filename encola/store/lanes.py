@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from encola.store.schema import (
@@ -26,6 +26,7 @@ from encola.store.schema import (
     lane_leases,
     pdvs,
 )
+from encola.store import notify
 from encola.store.store import InvoiceRow, NewEvent, Store
 
 
@@ -56,6 +57,46 @@ class StoredTicket:
     sign: str
     expires_at: datetime
     generated_at: datetime | None
+
+
+# What the engine reads of an invoice: everything but the consulta view and the intake answer.
+_ENGINE_COLUMNS = [c for c in invoices.c if c.name not in ("view", "response")]
+
+# Statements the engine runs per invoice, built once with bound parameters (see store.py).
+_ASSIGN_NUMBER = (
+    update(invoices)
+    .where(
+        invoices.c.id == bindparam("invoice_id"),
+        invoices.c.state == QUEUED,
+        invoices.c.fecha == bindparam("expected_fecha"),
+    )
+    .values(state=PROCESSING, numero=bindparam("new_numero"), updated_at=bindparam("now"))
+)
+_MARK_EMITTED = (
+    update(invoices)
+    .where(invoices.c.id == bindparam("invoice_id"), invoices.c.state == PROCESSING)
+    .values(
+        state=EMITTED,
+        cae=bindparam("new_cae"),
+        cae_vencimiento=bindparam("new_cae_vencimiento"),
+        afip_qr=bindparam("new_afip_qr"),
+        afip_codigo_barras=bindparam("new_afip_codigo_barras"),
+        observaciones=bindparam("new_observaciones"),
+        emitted_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+_RELEASE_NUMBER = (
+    update(invoices)
+    .where(invoices.c.id == bindparam("invoice_id"), invoices.c.state == PROCESSING)
+    .values(
+        state=QUEUED,
+        numero=None,
+        attempts=bindparam("new_attempts"),
+        next_attempt_at=bindparam("new_next_attempt_at"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 class LaneStore:
@@ -167,7 +208,7 @@ class LaneStore:
         """Numbered invoices whose AFIP outcome we do not know yet, by number."""
         with self.store.reading() as connection:
             rows = connection.execute(
-                select(invoices)
+                select(*_ENGINE_COLUMNS)
                 .where(self._lane_filter(lane), invoices.c.state == PROCESSING)
                 .order_by(invoices.c.numero)
             ).all()
@@ -178,7 +219,7 @@ class LaneStore:
         now = self.clock.now()
         with self.store.reading() as connection:
             rows = connection.execute(
-                select(invoices)
+                select(*_ENGINE_COLUMNS)
                 .where(
                     self._lane_filter(lane),
                     invoices.c.state == QUEUED,
@@ -196,41 +237,37 @@ class LaneStore:
         Returns the pairs actually assigned; an invoice changed meanwhile (deleted, re-dated) is
         skipped, and so is every one after it, so the numbers stay consecutive.
         """
+        now = self.clock.now()
         assigned = []
         with self.fenced(lease) as connection:
             for row, numero in numbered:
-                result = connection.execute(
-                    update(invoices)
-                    .where(invoices.c.id == row.id, invoices.c.state == QUEUED, invoices.c.fecha == row.fecha)
-                    .values(state=PROCESSING, numero=numero, updated_at=self.clock.now())
-                )
-                if result.rowcount != 1:
+                params = {"invoice_id": row.id, "expected_fecha": row.fecha, "new_numero": numero, "now": now}
+                if connection.execute(_ASSIGN_NUMBER, params).rowcount != 1:
                     break
                 assigned.append((row, numero))
         return assigned
 
     def mark_emitted(self, lease: Lease, emitted: list[dict]) -> None:
         """Store CAEs (fenced) with their ``emitido`` events. Each dict: id, pdv_id, reference, and columns."""
+        if not emitted:
+            return
         now = self.clock.now()
+        params = [
+            {
+                "invoice_id": item["id"],
+                "new_cae": item["cae"],
+                "new_cae_vencimiento": item["cae_vencimiento"],
+                "new_afip_qr": item["afip_qr"],
+                "new_afip_codigo_barras": item["afip_codigo_barras"],
+                "new_observaciones": json.dumps(item.get("observaciones", []), ensure_ascii=False),
+                "now": now,
+            }
+            for item in emitted
+        ]
+        events = [(item["pdv_id"], NewEvent("emitido", item["reference"]), item["id"]) for item in emitted]
         with self.fenced(lease) as connection:
-            for item in emitted:
-                connection.execute(
-                    update(invoices)
-                    .where(invoices.c.id == item["id"], invoices.c.state == PROCESSING)
-                    .values(
-                        state=EMITTED,
-                        cae=item["cae"],
-                        cae_vencimiento=item["cae_vencimiento"],
-                        afip_qr=item["afip_qr"],
-                        afip_codigo_barras=item["afip_codigo_barras"],
-                        observaciones=json.dumps(item.get("observaciones", []), ensure_ascii=False),
-                        emitted_at=now,
-                        updated_at=now,
-                    )
-                )
-                self.store.add_event(
-                    connection, item["pdv_id"], NewEvent("emitido", item["reference"]), invoice_id=item["id"]
-                )
+            connection.execute(_MARK_EMITTED, params)
+            self.store.add_events(connection, events)
 
     def mark_failed(self, lease: Lease, row: InvoiceRow, messages: list[str], *, from_state: str) -> None:
         """An invoice AFIP rejected, or out of attempts: error state, number freed, ``error`` hook."""
@@ -254,19 +291,19 @@ class LaneStore:
         """AFIP does not have these numbers: back to the queue, unnumbered, to be retried later."""
         if not rows:
             return
+        now = self.clock.now()
+        params = [
+            {
+                "invoice_id": row.id,
+                "new_attempts": row.attempts + (1 if count_attempt else 0),
+                "new_next_attempt_at": next_attempt_at,
+                "now": now,
+            }
+            for row in rows
+        ]
         with self.fenced(lease) as connection:
-            for row in rows:
-                connection.execute(
-                    update(invoices)
-                    .where(invoices.c.id == row.id, invoices.c.state == PROCESSING)
-                    .values(
-                        state=QUEUED,
-                        numero=None,
-                        attempts=row.attempts + (1 if count_attempt else 0),
-                        next_attempt_at=next_attempt_at,
-                        updated_at=self.clock.now(),
-                    )
-                )
+            connection.execute(_RELEASE_NUMBER, params)
+            notify.notify(connection, notify.INVOICES)
 
     def postpone(self, lease: Lease, rows: list[InvoiceRow], next_attempt_at: datetime) -> None:
         """Queued invoices that could not be tried (AFIP unreachable before numbering): count an attempt."""

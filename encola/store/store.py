@@ -95,15 +95,17 @@ class InvoiceRow:
     errors: list
     total: str
     afip: dict
-    view: dict
-    response: dict
+    view: dict | None
+    response: dict | None
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def from_row(cls, row) -> "InvoiceRow":
-        json_columns = ("errors", "afip", "view", "response")
-        return _from_mapping(cls, row._mapping, **{name: json.loads(row._mapping[name]) for name in json_columns})
+        # The engine selects without the (large) view and response; they stay None then.
+        mapping = row._mapping
+        decoded = {name: json.loads(mapping[name]) if name in mapping else None for name in ("errors", "afip", "view", "response")}
+        return _from_mapping(cls, mapping, **decoded)
 
 
 @dataclass(frozen=True)

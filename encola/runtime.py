@@ -32,10 +32,10 @@ def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Se
         services.background.append(engine.run)
     if store.engine.dialect.name == "postgresql":
         services.dispatcher.poll_seconds = LISTENING_POLL_SECONDS
-        callbacks = {notify.HOOKS: services.dispatcher.wake}
+        callbacks = [services.dispatcher.wake]
         if services.engine is not None:
             services.engine.poll_seconds = LISTENING_POLL_SECONDS
-            callbacks[notify.INVOICES] = services.engine.wake
+            callbacks.append(services.engine.wake)
         url = store.engine.url.render_as_string(hide_password=False)
         services.background.append(lambda stop: notify.listen(url, callbacks, stop))
     return services

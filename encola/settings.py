@@ -72,7 +72,7 @@ class Settings:
     afip_sim_ledger: str = "encola-afip-sim.db"  # the in-process simulator's ledger
     afip_sim_latency_ms: int = 0
     lane_lease_seconds: float = 15.0
-    max_lanes: int = 64
+    max_lanes: int = 128
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -34,7 +34,7 @@ class Engine:
         clock: Clock,
         *,
         config: LaneConfig = LaneConfig(),
-        max_lanes: int = 64,
+        max_lanes: int = 128,
         holder: str | None = None,
         poll_seconds: float = POLL_SECONDS,
         on_results: Callable[[], None] = lambda: None,

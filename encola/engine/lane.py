@@ -100,9 +100,9 @@ class LaneRun:
                 if not batch:
                     break
                 last = await self._emit(batch, last)
-                if last is None:  # numbering is off (someone else used numbers): reconcile again
+                if last is None:  # numbering is off (someone else used numbers): ask AFIP
                     await self._flush()
-                    last = await self._reconcile()
+                    last = await self._reconcile(ask_afip=True)
         except AfipError as exc:  # a consulta during reconciliation failed
             raise LaneBackoff(policy.backoff_seconds(1), str(exc)) from None
         finally:
@@ -119,9 +119,14 @@ class LaneRun:
             await self._postpone(due, exc)
             raise LaneBackoff(self._backoff_for(due + pending, exc), str(exc)) from None
 
-    async def _reconcile(self) -> int:
+    async def _reconcile(self, *, ask_afip: bool = False) -> int:
         in_flight = await self._db(self.lanes.in_flight, self.lane)
+        if not in_flight and not ask_afip and self.lease.last_numero is not None:
+            # Nothing in doubt: trust the number recorded with the lane's last results. If
+            # someone emitted outside encola meanwhile, AFIP answers 10016 and we ask it.
+            return self.lease.last_numero
         last = await self._last_authorized(in_flight)
+        await self._db(self.lanes.remember_last, self.lease, last)
         if not in_flight:
             return last
         adopt, release, wait = [], [], []
@@ -217,7 +222,7 @@ class LaneRun:
             else:  # AFIP said nothing about this number: settle it by reconciliation
                 numbering_off = True
         if emitted:
-            await self._db(self.lanes.mark_emitted, self.lease, emitted)
+            await self._db(self.lanes.mark_emitted, self.lease, emitted, last)
             self.emitted += len(emitted)
         self.on_results()
         if requeue:
@@ -237,7 +242,7 @@ class LaneRun:
                 self._emitted_values(row, numero, outcome.cae, outcome.cae_fch_vto, outcome.observaciones)
                 for row, numero, outcome in pending
             ]
-            self.lanes.mark_emitted(self.lease, values)
+            self.lanes.mark_emitted(self.lease, values, last_numero=max(numero for _, numero, _ in pending))
 
         await self._db(write)
         self.emitted += len(pending)

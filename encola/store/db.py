@@ -23,7 +23,9 @@ def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (a round trip per transaction): a dropped connection fails one transaction,
+    # which answers 503 or is retried by its loop, and the pool then replaces it.
+    return create_engine(url, pool_size=20, max_overflow=30, pool_recycle=1800)
 
 
 def _sqlite_engine(url: str) -> Engine:

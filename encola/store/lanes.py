@@ -45,6 +45,7 @@ class Lease:
     lane: Lane
     holder: str
     token: int
+    last_numero: int | None = None  # AFIP's last number as last recorded for the lane
 
 
 class LeaseLost(Exception):
@@ -153,9 +154,9 @@ class LaneStore:
                 index_elements=["cuit", "punto_venta", "cbte_tipo"],
                 set_={"holder": holder, "token": lane_leases.c.token + 1, "expires_at": expires},
                 where=or_(lane_leases.c.expires_at <= now, lane_leases.c.holder == holder),
-            ).returning(lane_leases.c.token)
-            token = connection.execute(statement).scalar()
-        return Lease(lane, holder, token) if token is not None else None
+            ).returning(lane_leases.c.token, lane_leases.c.last_numero)
+            row = connection.execute(statement).first()
+        return Lease(lane, holder, row.token, row.last_numero) if row is not None else None
 
     def release(self, lease: Lease) -> None:
         """Give the lane up (only if still ours), so another worker need not wait for expiry."""
@@ -177,14 +178,18 @@ class LaneStore:
         )
 
     @contextmanager
-    def fenced(self, lease: Lease) -> Iterator[Connection]:
-        """A write transaction that first proves (and renews) our lease, or raises LeaseLost."""
+    def fenced(self, lease: Lease, last_numero: int | None = None) -> Iterator[Connection]:
+        """A write transaction that first proves (and renews) our lease, or raises LeaseLost.
+
+        ``last_numero``, when given, is recorded as AFIP's last number for the lane.
+        """
         now = self.clock.now()
+        values = {"expires_at": now + timedelta(seconds=self.lease_seconds)}
+        if last_numero is not None:
+            values["last_numero"] = last_numero
         with self.store.writing() as connection:
             renewed = connection.execute(
-                update(lane_leases)
-                .where(*self._ours(lease), lane_leases.c.expires_at > now)
-                .values(expires_at=now + timedelta(seconds=self.lease_seconds))
+                update(lane_leases).where(*self._ours(lease), lane_leases.c.expires_at > now).values(**values)
             )
             if renewed.rowcount != 1:
                 raise LeaseLost(str(lease.lane))
@@ -193,6 +198,11 @@ class LaneStore:
     def heartbeat(self, lease: Lease) -> None:
         """Renew the lease while a long AFIP call is in flight."""
         with self.fenced(lease):
+            pass
+
+    def remember_last(self, lease: Lease, last_numero: int) -> None:
+        """Record AFIP's last authorized number for the lane (as FECompUltimoAutorizado said)."""
+        with self.fenced(lease, last_numero=last_numero):
             pass
 
     # --- the lane's invoices ------------------------------------------------------------------
@@ -247,7 +257,7 @@ class LaneStore:
                 assigned.append((row, numero))
         return assigned
 
-    def mark_emitted(self, lease: Lease, emitted: list[dict]) -> None:
+    def mark_emitted(self, lease: Lease, emitted: list[dict], last_numero: int | None = None) -> None:
         """Store CAEs (fenced) with their ``emitido`` events. Each dict: id, pdv_id, reference, and columns."""
         if not emitted:
             return
@@ -265,7 +275,7 @@ class LaneStore:
             for item in emitted
         ]
         events = [(item["pdv_id"], NewEvent("emitido", item["reference"]), item["id"]) for item in emitted]
-        with self.fenced(lease) as connection:
+        with self.fenced(lease, last_numero=last_numero) as connection:
             connection.execute(_MARK_EMITTED, params)
             self.store.add_events(connection, events)
 
@@ -303,7 +313,7 @@ class LaneStore:
         ]
         with self.fenced(lease) as connection:
             connection.execute(_RELEASE_NUMBER, params)
-            notify.notify(connection, notify.INVOICES)
+            notify.notify(connection)
 
     def postpone(self, lease: Lease, rows: list[InvoiceRow], next_attempt_at: datetime) -> None:
         """Queued invoices that could not be tried (AFIP unreachable before numbering): count an attempt."""

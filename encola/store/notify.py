@@ -13,29 +13,33 @@ from typing import Callable
 from sqlalchemy import Connection, text
 
 log = logging.getLogger("encola.notify")
-INVOICES = "encola_invoices"  # an invoice became due: the engine should look
-HOOKS = "encola_hooks"  # an outbox event was written: the dispatcher should look
+CHANNEL = "encola"  # work was written: an invoice became due, or an outbox event is pending
+_NOTIFY = text(f"NOTIFY {CHANNEL}")
 
 
-def notify(connection: Connection, channel: str) -> None:
-    """Queue a notification in the caller's transaction (PostgreSQL only; a no-op elsewhere)."""
+def notify(connection: Connection) -> None:
+    """Queue a notification in the caller's transaction (PostgreSQL only; a no-op elsewhere).
+
+    One channel for the engine and the dispatcher alike: a spurious wake-up costs one indexed
+    query, while a second NOTIFY per transaction would cost a round trip on every intake.
+    """
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        connection.execute(_NOTIFY)
 
 
-async def listen(url: str, callbacks: dict[str, Callable[[], None]], stop: asyncio.Event) -> None:
-    """Call ``callbacks[channel]()`` on every notification until ``stop``; reconnects on failure."""
+async def listen(url: str, callbacks: list[Callable[[], None]], stop: asyncio.Event) -> None:
+    """Call every callback on each notification until ``stop``; reconnects on failure."""
     import psycopg
 
     url = url.replace("postgresql+psycopg://", "postgresql://")
     while not stop.is_set():
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
-                for channel in callbacks:
-                    await connection.execute(f"LISTEN {channel}")
+                await connection.execute(f"LISTEN {CHANNEL}")
                 while not stop.is_set():
-                    async for message in connection.notifies(timeout=1.0):
-                        callbacks[message.channel]()
+                    async for _ in connection.notifies(timeout=1.0):
+                        for callback in callbacks:
+                            callback()
         except Exception as exc:  # a restarted server or a network blip: listen again shortly
             log.warning("LISTEN connection failed (%s); retrying", exc, extra={"action": "listen"})
             try:

@@ -167,6 +167,10 @@ lane_leases = Table(
     Column("holder", String(64), nullable=False),
     Column("token", Integer, nullable=False),
     Column("expires_at", DateTime, nullable=False),
+    # AFIP's last authorized number as the lane's holders last saw it, written with every result
+    # under the lease. It spares a FECompUltimoAutorizado per lane run; if it is ever stale
+    # (numbers used outside encola), AFIP answers 10016 and the engine asks AFIP again.
+    Column("last_numero", Integer, nullable=True),
 )
 
 # WSAA tickets, shared by every process so a CUIT logs in once per ticket lifetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -35,6 +36,7 @@ from encola.store.schema import (
 )
 
 LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
+PDV_CACHE_SECONDS = 1.0
 
 
 def _from_mapping(cls, mapping, **computed):
@@ -244,6 +246,7 @@ class Store:
         # SQLite has one writer. Threads of this process take turns here instead of colliding
         # in BEGIN IMMEDIATE, where SQLite's busy handler would make them sleep for milliseconds.
         self._write_turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._pdv_cache: dict[str, tuple[Pdv, float]] = {}
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -278,6 +281,7 @@ class Store:
     def update_workspace(self, connection: Connection, workspace_id: int, **values) -> None:
         """Change a workspace's activo / cupo_mensual."""
         connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(**values))
+        self._pdv_cache.clear()
 
     def insert_pdv(self, connection: Connection, **values) -> int:
         """Insert a point of sale; raises IntegrityError when (cuit, punto_venta) exists."""
@@ -291,12 +295,27 @@ class Store:
         connection.execute(
             update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **values)
         )
+        self._pdv_cache.clear()
 
     def pdv_by_apikey(self, apikey: str) -> Pdv | None:
-        """The point of sale an apikey names (the credentials' lookup key)."""
+        """The point of sale an apikey names (the credentials' lookup key).
+
+        Every request looks its point of sale up, so answers are kept for PDV_CACHE_SECONDS:
+        a change made in this process is seen at once, one made by another process within
+        that time.
+        """
+        now = time.monotonic()
+        cached = self._pdv_cache.get(apikey)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         with self.reading() as connection:
             row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
-        return Pdv.from_row(row) if row else None
+        pdv = Pdv.from_row(row) if row else None
+        if pdv is not None:
+            if len(self._pdv_cache) > 10_000:
+                self._pdv_cache.clear()
+            self._pdv_cache[apikey] = (pdv, now + PDV_CACHE_SECONDS)
+        return pdv
 
     def pdv(self, connection: Connection, *, cuit: str, punto_venta: int) -> Pdv | None:
         """The point of sale (cuit, punto_venta)."""
@@ -333,8 +352,7 @@ class Store:
                     if cupo is not None:
                         self._check_quota(connection, workspace_id, cupo)
                     invoice_id = self._insert_invoice(connection, new)
-                    self.add_event(connection, new.pdv_id, event, invoice_id=invoice_id)
-                    notify.notify(connection, notify.INVOICES)
+                    self.add_events(connection, [(new.pdv_id, event, invoice_id)])
                     return EnqueueResult(invoice_id=invoice_id)
             except IntegrityError as exc:
                 if not _is_live_reference_violation(exc):
@@ -411,7 +429,7 @@ class Store:
         ]
         if rows:
             connection.execute(_INSERT_EVENT, rows)
-            notify.notify(connection, notify.HOOKS)
+            notify.notify(connection)
         return [row["hook_id"] for row in rows]
 
     def record_event(self, pdv_id: int, event: NewEvent) -> str:
@@ -566,7 +584,7 @@ class Store:
                 raise ReferenceInUse() from None
             raise
         if values.get("state") == QUEUED:
-            notify.notify(connection, notify.INVOICES)
+            notify.notify(connection)
         return result.rowcount == 1
 
     # --- consultas ---------------------------------------------------------------------------

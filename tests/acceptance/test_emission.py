@@ -156,3 +156,35 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_emits_nothing_twice(s
         assert numbers == list(range(1, 41))
     finally:
         restarted.stop(signal.SIGKILL)
+
+
+def test_numbers_used_outside_encola_are_noticed_and_numbering_continues(server, simulator, receiver):
+    """The lane remembers AFIP's last number; when someone else emits on the same point of sale,
+    AFIP's 10016 makes the engine ask AFIP again instead of failing the invoice."""
+    import asyncio
+    from decimal import Decimal
+
+    import httpx
+
+    from encola.afip import AfipClient, AfipEndpoints, CaeDetail, Credentials, generate_test_certificate
+
+    send_b(server, 1, "antes")
+    receiver.wait_for("antes-0", "emitido", timeout=30)
+
+    async def emit_elsewhere():
+        cert, key = generate_test_certificate(CUIT, "otro sistema")
+        async with httpx.AsyncClient() as http:
+            client = AfipClient(http, AfipEndpoints.for_simulator(simulator.base), Credentials(cert, key), int(CUIT))
+            last = await client.last_authorized(10, 6)
+            detail = CaeDetail(
+                concepto=1, doc_tipo=99, doc_nro=0, cbte_desde=last + 1, cbte_hasta=last + 1, cbte_fch=TODAY,
+                imp_total=Decimal("1.00"), imp_tot_conc=Decimal("1.00"), condicion_iva_receptor_id=5,
+            )
+            result = await client.request_cae(10, 6, [detail])
+            assert result.accepted, result
+
+    asyncio.run(emit_elsewhere())
+    send_b(server, 1, "despues")
+    receiver.wait_for("despues-0", "emitido", timeout=30)
+    assert consulta(server, "despues-0")["numero"] == 3
+    assert_ledger_exactly_once(simulator, {6: 3})

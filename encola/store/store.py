@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from encola.clock import Clock
 from encola.store import notify
+from encola.store.group_commit import GroupCommit
 from encola.store.schema import (
     DELETED,
     EMITTED,
@@ -247,6 +248,7 @@ class Store:
         # in BEGIN IMMEDIATE, where SQLite's busy handler would make them sleep for milliseconds.
         self._write_turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self._pdv_cache: dict[str, tuple[Pdv, float]] = {}
+        self._intake_writer = GroupCommit(self._enqueue_many)
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -341,23 +343,53 @@ class Store:
         """Store an accepted invoice and its ``encolado`` event in one transaction.
 
         When a live invoice already holds the external_reference, nothing is written and that
-        invoice is returned, so the caller can replay the original answer or refuse.
+        invoice is returned, so the caller can replay the original answer or refuse. Concurrent
+        calls are committed together (see group_commit.py).
         """
-        for _ in range(2):  # a concurrent twin may win the unique index between check and insert
+        return self._intake_writer.submit((new, event, cupo, workspace_id))
+
+    def _enqueue_many(self, items: list[tuple]) -> list[EnqueueResult | Exception]:
+        """One transaction for every waiting intake; on a conflict, each in a transaction of its own."""
+        try:
+            with self.writing() as connection:
+                results = [self._enqueue_one(connection, *item) for item in items]
+                events = [
+                    (new.pdv_id, event, result.invoice_id)
+                    for (new, event, _, _), result in zip(items, results)
+                    if isinstance(result, EnqueueResult) and result.invoice_id is not None
+                ]
+                self.add_events(connection, events)
+            return results
+        except IntegrityError as exc:
+            if not _is_live_reference_violation(exc):
+                raise
+        # A concurrent twin (another process) took a reference between our check and insert.
+        return [self._enqueue_alone(item) for item in items]
+
+    def _enqueue_alone(self, item: tuple) -> EnqueueResult | Exception:
+        new, event = item[0], item[1]
+        for _ in range(2):
             try:
                 with self.writing() as connection:
-                    existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)
-                    if existing is not None:
-                        return EnqueueResult(existing=existing)
-                    if cupo is not None:
-                        self._check_quota(connection, workspace_id, cupo)
-                    invoice_id = self._insert_invoice(connection, new)
-                    self.add_events(connection, [(new.pdv_id, event, invoice_id)])
-                    return EnqueueResult(invoice_id=invoice_id)
+                    result = self._enqueue_one(connection, *item)
+                    if isinstance(result, EnqueueResult) and result.invoice_id is not None:
+                        self.add_events(connection, [(new.pdv_id, event, result.invoice_id)])
+                    return result
             except IntegrityError as exc:
                 if not _is_live_reference_violation(exc):
-                    raise
-        raise RuntimeError("enqueue lost the race twice for the same external_reference")
+                    return exc
+        return RuntimeError("enqueue lost the race twice for the same external_reference")
+
+    def _enqueue_one(self, connection: Connection, new: NewInvoice, event: NewEvent, cupo, workspace_id) -> EnqueueResult | Exception:
+        existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)
+        if existing is not None:
+            return EnqueueResult(existing=existing)
+        if cupo is not None:
+            try:
+                self._check_quota(connection, workspace_id, cupo)
+            except QuotaExceeded as exc:
+                return exc
+        return EnqueueResult(invoice_id=self._insert_invoice(connection, new))
 
     def _live_by_external_reference(self, connection: Connection, pdv_id: int, reference: str) -> InvoiceRow | None:
         row = connection.execute(_LIVE_BY_REFERENCE, {"pdv_id": pdv_id, "reference": reference}).first()

@@ -33,19 +33,29 @@ class StoreTicketCache:
 
     def __init__(self, lanes: LaneStore):
         self.lanes = lanes
+        # Every WSFEv1 call asks for the ticket, under the WSAA client's lock: answering from
+        # memory keeps a hundred lanes of one CUIT from queueing on a database read each time.
+        # The database copy is for other processes and restarts.
+        self._memory: dict[tuple[str, str], Ticket] = {}
 
     async def get(self, cuit, service: str) -> Ticket | None:
+        key = (str(cuit), service)
+        if key in self._memory:
+            return self._memory[key]
         stored = await asyncio.to_thread(self.lanes.ticket, str(cuit), service)
         if stored is None:
             return None
         generated = stored.generated_at.replace(tzinfo=timezone.utc) if stored.generated_at else None
-        return Ticket(stored.token, stored.sign, stored.expires_at.replace(tzinfo=timezone.utc), generated)
+        ticket = Ticket(stored.token, stored.sign, stored.expires_at.replace(tzinfo=timezone.utc), generated)
+        self._memory[key] = ticket
+        return ticket
 
     async def put(self, cuit, service: str, ticket: Ticket) -> None:
         stored = StoredTicket(
             ticket.token, ticket.sign, _utc_naive(ticket.expiration_time), _utc_naive(ticket.generation_time)
         )
         await asyncio.to_thread(self.lanes.save_ticket, str(cuit), service, stored)
+        self._memory[(str(cuit), service)] = ticket
 
 
 class AfipAccess:

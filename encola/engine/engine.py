@@ -8,6 +8,7 @@ Intake wakes the loop so an invoice dated today leaves at once rather than at th
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import socket
@@ -23,6 +24,7 @@ from encola.store.lanes import Lane, LaneStore, Lease, LeaseLost
 log = logging.getLogger("encola.engine")
 POLL_SECONDS = 0.25  # without notifications (SQLite); PostgreSQL workers LISTEN and poll rarely
 MIN_TICK_SECONDS = 0.02
+EXECUTOR_THREADS = 32
 MISSING_CERTIFICATE_BACKOFF = 60.0
 
 
@@ -55,6 +57,11 @@ class Engine:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        # Lanes spend their time waiting on AFIP and on short database calls made in threads;
+        # asyncio's default pool (cores + 4 threads) would queue a hundred lanes behind six.
+        asyncio.get_running_loop().set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="encola-engine")
+        )
         log.info("engine started as %s", self.holder, extra={"action": "engine_start"})
         try:
             while not stop.is_set():
@@ -79,15 +86,13 @@ class Engine:
             return
         due = await asyncio.to_thread(self.lanes.due_lanes, self.clock.today(), self.holder)
         now = time.monotonic()
-        for lane in due:
-            if len(self._running) >= self.max_lanes:
-                break
-            if lane in self._running or self._not_before.get(lane, 0) > now:
-                continue
-            lease = await asyncio.to_thread(self.lanes.acquire, lane, self.holder)
-            if lease is None:
-                continue  # another worker has it
-            self._running[lane] = asyncio.create_task(self._run_lane(lease))
+        wanted = [lane for lane in due if lane not in self._running and self._not_before.get(lane, 0) <= now]
+        wanted = wanted[: self.max_lanes - len(self._running)]
+        if not wanted:
+            return
+        for lease in await asyncio.to_thread(self.lanes.acquire_many, wanted, self.holder):
+            if lease is not None:  # None: another worker has it
+                self._running[lease.lane] = asyncio.create_task(self._run_lane(lease))
 
     async def run_until_idle(self, timeout: float = 30.0) -> None:
         """Tick until no lane is running or due (tests and the demo use it)."""

@@ -87,6 +87,7 @@ class LaneRun:
         self.emitted = 0
         self._first_position_10016: dict[int, int] = {}
         self._unrecorded: list[tuple[InvoiceRow, int, Accepted]] = []
+        self._last_to_remember: int | None = None
 
     async def _db(self, function, *args, **kwargs):
         return await asyncio.to_thread(function, *args, **kwargs)
@@ -126,9 +127,10 @@ class LaneRun:
             # someone emitted outside encola meanwhile, AFIP answers 10016 and we ask it.
             return self.lease.last_numero
         last = await self._last_authorized(in_flight)
-        await self._db(self.lanes.remember_last, self.lease, last)
         if not in_flight:
+            self._last_to_remember = last  # written with the next numbers, in the same transaction
             return last
+        await self._db(self.lanes.remember_last, self.lease, last)
         adopt, release, wait = [], [], []
         now = self.clock.now()
         for row in in_flight:
@@ -165,7 +167,8 @@ class LaneRun:
 
     async def _emit(self, batch: list[InvoiceRow], last: int) -> int | None:
         numbered = [(row, last + 1 + i) for i, row in enumerate(batch)]
-        assigned = await self._db(self.lanes.assign_numbers, self.lease, numbered)
+        remember, self._last_to_remember = self._last_to_remember, None
+        assigned = await self._db(self.lanes.assign_numbers, self.lease, numbered, remember)
         if not assigned:
             return last
         details = [cae_detail(row, numero) for row, numero in assigned]

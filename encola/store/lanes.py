@@ -138,25 +138,32 @@ class LaneStore:
 
     def acquire(self, lane: Lane, holder: str) -> Lease | None:
         """Take the lane if it is free or its lease has lapsed; the fencing token grows each time."""
+        return self.acquire_many([lane], holder)[0]
+
+    def acquire_many(self, lanes: list[Lane], holder: str) -> list[Lease | None]:
+        """Try to take each lane (see ``acquire``), all in one transaction."""
         now = self.clock.now()
         expires = now + timedelta(seconds=self.lease_seconds)
+        leases: list[Lease | None] = []
         with self.store.writing() as connection:
             dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(lane_leases).values(
-                cuit=lane.cuit,
-                punto_venta=lane.punto_venta,
-                cbte_tipo=lane.cbte_tipo,
-                holder=holder,
-                token=1,
-                expires_at=expires,
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=["cuit", "punto_venta", "cbte_tipo"],
-                set_={"holder": holder, "token": lane_leases.c.token + 1, "expires_at": expires},
-                where=or_(lane_leases.c.expires_at <= now, lane_leases.c.holder == holder),
-            ).returning(lane_leases.c.token, lane_leases.c.last_numero)
-            row = connection.execute(statement).first()
-        return Lease(lane, holder, row.token, row.last_numero) if row is not None else None
+            for lane in lanes:
+                statement = dialect.insert(lane_leases).values(
+                    cuit=lane.cuit,
+                    punto_venta=lane.punto_venta,
+                    cbte_tipo=lane.cbte_tipo,
+                    holder=holder,
+                    token=1,
+                    expires_at=expires,
+                )
+                statement = statement.on_conflict_do_update(
+                    index_elements=["cuit", "punto_venta", "cbte_tipo"],
+                    set_={"holder": holder, "token": lane_leases.c.token + 1, "expires_at": expires},
+                    where=or_(lane_leases.c.expires_at <= now, lane_leases.c.holder == holder),
+                ).returning(lane_leases.c.token, lane_leases.c.last_numero)
+                row = connection.execute(statement).first()
+                leases.append(Lease(lane, holder, row.token, row.last_numero) if row is not None else None)
+        return leases
 
     def release(self, lease: Lease) -> None:
         """Give the lane up (only if still ours), so another worker need not wait for expiry."""
@@ -241,7 +248,9 @@ class LaneStore:
             ).all()
         return [InvoiceRow.from_row(row) for row in rows]
 
-    def assign_numbers(self, lease: Lease, numbered: list[tuple[InvoiceRow, int]]) -> list[tuple[InvoiceRow, int]]:
+    def assign_numbers(
+        self, lease: Lease, numbered: list[tuple[InvoiceRow, int]], last_numero: int | None = None
+    ) -> list[tuple[InvoiceRow, int]]:
         """Write the intent: each invoice gets its number and becomes "processing" (fenced).
 
         Returns the pairs actually assigned; an invoice changed meanwhile (deleted, re-dated) is
@@ -249,7 +258,7 @@ class LaneStore:
         """
         now = self.clock.now()
         assigned = []
-        with self.fenced(lease) as connection:
+        with self.fenced(lease, last_numero=last_numero) as connection:
             for row, numero in numbered:
                 params = {"invoice_id": row.id, "expected_fecha": row.fecha, "new_numero": numero, "now": now}
                 if connection.execute(_ASSIGN_NUMBER, params).rowcount != 1:

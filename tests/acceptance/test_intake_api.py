@@ -3,7 +3,6 @@ webhook receiver on 127.0.0.1, the docs' example requests and many malformed var
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest

@@ -5,7 +5,6 @@ consecutive per lane, and no hook is lost."""
 from __future__ import annotations
 
 import signal
-import time
 from collections import defaultdict
 
 import pytest

@@ -4,7 +4,7 @@ while only delays it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 import pytest

@@ -671,7 +671,7 @@ class BackendRun:
         tag = f"em{pdv_count}x{worker_count}-"
         loaded = time.monotonic()
         out = {"clear_s": r(loaded - began, 2)}
-        result = asyncio.run(post_all(bases, "/app/api/v2/facturacion/lotes_encola",
+        asyncio.run(post_all(bases, "/app/api/v2/facturacion/lotes_encola",
                                       self.lote_bodies(tag, per_pdv, pdv_count), 4, accepted_lote))
         load_s = time.monotonic() - loaded
         queued = self.scalar("SELECT count(*) FROM invoices WHERE state = 'queued'")
@@ -716,7 +716,6 @@ class BackendRun:
         lanes = LaneStore(self.store)
         out = {"due_invoices": due["accepted"], "sizes": {}}
         present = 0
-        captured: list = []
         for target in self.h.sizes["dequeue"]:
             started = time.monotonic()
             while present < target:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sys
@@ -195,6 +196,8 @@ def run_demo(host: str, port: int) -> None:
     from encola.store.db import make_engine, migrate
     from encola.store.store import Store
 
+    # The demo prints its own account of what happens; the services' INFO lines would interleave.
+    logging.getLogger("encola").setLevel(max(logging.WARNING, logging.getLogger("encola").getEffectiveLevel()))
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir()
     settings = Settings(

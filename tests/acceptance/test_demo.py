@@ -1,0 +1,26 @@
+"""`make demo`'s command, run as a user would: it must walk through the docs' invoices to the end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from support import ENCOLA, free_port
+
+
+def test_the_demo_emits_the_docs_invoices_and_shows_the_rejection(tmp_path):
+    env = {**os.environ, "ENCOLA_DEMO_EXIT": "1", "ENCOLA_LOG_LEVEL": "WARNING"}
+    done = subprocess.run(
+        [*ENCOLA, "demo", "--port", str(free_port())],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "demo driver failed" not in out, out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith("demo") and "CAE" in line}
+    emitted = [ref for ref, line in lines.items() if "EMITIDO" in line]
+    assert len(emitted) == 4, out  # A, B, C and the credit note
+    assert any("ENVIADO A PROCESAR - CON ERROR" in line for line in lines.values()), out
+    assert any("APROBADO Y EN COLA. SE EMITE EL" in line for line in lines.values()), out
+    assert "TFC-8002" in out  # the docs' invalid external_reference, refused at once
+    assert (tmp_path / "demo-data" / "encola.db").exists()

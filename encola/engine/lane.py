@@ -51,6 +51,19 @@ class LaneConfig:
     unknown_grace_seconds: float = 35.0  # wait this long before assuming AFIP never got a request
 
 
+@dataclass
+class _Sent:
+    """A batch numbered and sent, whose answer is awaited."""
+
+    assigned: list[tuple[InvoiceRow, int]]
+    call: asyncio.Task
+    pipelined: bool
+
+    @property
+    def last_numero(self) -> int:
+        return self.assigned[-1][1]
+
+
 class LaneBackoff(Exception):
     """AFIP could not be reached for this lane; try it again no sooner than ``seconds``."""
 
@@ -93,17 +106,37 @@ class LaneRun:
         return await asyncio.to_thread(function, *args, **kwargs)
 
     async def run(self) -> int:
-        """Emit everything due in the lane; returns how many were emitted. Raises LaneBackoff."""
+        """Emit everything due in the lane; returns how many were emitted. Raises LaneBackoff.
+
+        Batches are pipelined one deep: batch N+1 is numbered as if N is accepted in full and sent
+        while N is still at AFIP, so a lane runs at AFIP's latency rather than latency plus our
+        own work. If N is not accepted in full, N+1 can only get 10016: its invoices go back to
+        the queue uncounted and the lane asks AFIP for its last number before going on.
+        """
         try:
             last = await self._reconcile()
+            ahead: _Sent | None = None
             while True:
+                start = ahead.last_numero if ahead is not None else last
                 batch = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.config.batch_size)
-                if not batch:
+                sent = await self._send(batch, start, pipelined=ahead is not None) if batch else None
+                if ahead is None and sent is None:
                     break
-                last = await self._emit(batch, last)
-                if last is None:  # numbering is off (someone else used numbers): ask AFIP
-                    await self._flush()
-                    last = await self._reconcile(ask_afip=True)
+                if ahead is not None:
+                    try:
+                        last = await self._settle(ahead, last)
+                    except BaseException:
+                        await self._settle_quietly(sent)
+                        raise
+                    if last is None or last != ahead.last_numero:
+                        # `ahead` was not accepted in full (or numbering is off): whatever was sent
+                        # behind it can only get 10016. Settle that, and ask AFIP where we stand.
+                        if sent is not None:
+                            await self._settle_quietly(sent)
+                            sent = None
+                        await self._flush()
+                        last = await self._reconcile(ask_afip=True)
+                ahead = sent
         except AfipError as exc:  # a consulta during reconciliation failed
             raise LaneBackoff(policy.backoff_seconds(1), str(exc)) from None
         finally:
@@ -165,34 +198,50 @@ class LaneRun:
 
     # --- one batch -----------------------------------------------------------------------------
 
-    async def _emit(self, batch: list[InvoiceRow], last: int) -> int | None:
+    async def _send(self, batch: list[InvoiceRow], last: int, *, pipelined: bool) -> "_Sent | None":
+        """Number the batch after ``last`` (the intent, committed) and send it; None if none numbered."""
         numbered = [(row, last + 1 + i) for i, row in enumerate(batch)]
         remember, self._last_to_remember = self._last_to_remember, None
         assigned = await self._db(self.lanes.assign_numbers, self.lease, numbered, remember)
         if not assigned:
-            return last
+            return None
         details = [cae_detail(row, numero) for row, numero in assigned]
         call = asyncio.create_task(self.client.request_cae(self.lane.punto_venta, self.lane.cbte_tipo, details))
         try:
-            # While AFIP works on this batch, record the previous one: the pipeline that keeps a
-            # lane near AFIP's own limit. (Its numbers are settled; nothing here depends on them.)
+            # While AFIP works on this batch, record the ones already answered.
             await self._flush()
         except BaseException:
             call.cancel()
             raise
+        return _Sent(assigned, call, pipelined)
+
+    async def _settle(self, sent: "_Sent", last: int) -> int | None:
+        """Wait for a sent batch's answer and record it; the new last number, or None to re-sync."""
         try:
-            result = await call
+            result = await sent.call
         except AfipError as exc:
             if _not_processed(exc):
-                rows = [row for row, _ in assigned]
+                rows = [row for row, _ in sent.assigned]
                 backoff = self._backoff_for(rows, exc)
                 await self._release_after_failure(rows, str(exc), retry_at=self.clock.now() + timedelta(seconds=backoff))
                 raise LaneBackoff(backoff, str(exc)) from None
             # Unknown outcome: leave them "processing"; the next run reconciles them.
             raise LaneBackoff(1.0, f"unknown outcome: {exc}") from None
-        return await self._record(assigned, result.details, last)
+        return await self._record(sent.assigned, result.details, last, pipelined=sent.pipelined)
 
-    async def _record(self, assigned: list[tuple[InvoiceRow, int]], results, last: int) -> int | None:
+    async def _settle_quietly(self, sent: "_Sent | None") -> None:
+        """Settle a pipelined batch behind one that failed or was not accepted in full.
+
+        Whatever its outcome, it is recorded or left for reconciliation; nothing is raised.
+        """
+        if sent is None:
+            return
+        try:
+            await self._settle(sent, sent.assigned[0][1] - 1)
+        except (LaneBackoff, AfipError):
+            pass
+
+    async def _record(self, assigned: list[tuple[InvoiceRow, int]], results, last: int, *, pipelined: bool = False) -> int | None:
         by_number = {r.numero: r for r in results}
         accepted = [(row, numero, by_number.get(numero)) for row, numero in assigned]
         if all(isinstance(outcome, Accepted) for _, _, outcome in accepted):
@@ -208,7 +257,9 @@ class LaneRun:
                 emitted.append(self._emitted_values(row, numero, outcome.cae, outcome.cae_fch_vto, outcome.observaciones))
                 last = max(last, numero)
             elif isinstance(outcome, Rejected) and outcome.is_sequence_error:
-                if position == 0 and self._repeated_first_10016(row):
+                # A pipelined batch gets 10016 whenever the one ahead was not accepted in full:
+                # that says nothing about this invoice, so it is no strike against it.
+                if position == 0 and not pipelined and self._repeated_first_10016(row):
                     # Re-synced numbering and still out of sequence: its date is before the lane's last.
                     await self._db(
                         self.lanes.mark_failed, self.lease, row,

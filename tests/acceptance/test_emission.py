@@ -188,3 +188,31 @@ def test_numbers_used_outside_encola_are_noticed_and_numbering_continues(server,
     receiver.wait_for("despues-0", "emitido", timeout=30)
     assert consulta(server, "despues-0")["numero"] == 3
     assert_ledger_exactly_once(simulator, {6: 3})
+
+
+def test_a_rejection_ahead_of_a_pipelined_batch_costs_nothing_but_a_retry(backend, databases, simulator, receiver):
+    """Batches of 5, pipelined: AFIP rejects the very first invoice, so the rest of its batch and the
+    whole batch sent behind it get 10016. They go back to the queue and are emitted in order."""
+    process = EncolaProcess(
+        databases.new(backend),
+        extra_env={**ENGINE_ENV, "ENCOLA_AFIP_URL": simulator.base, "ENCOLA_AFIP_BATCH_SIZE": "5"},
+    )
+    process.keys = process.provision(CUIT, 10, receiver.url, token=receiver.token)
+    simulator.faults(reject_next=1, latency_ms=200)
+    intake_only = EncolaProcess(process.env["ENCOLA_DATABASE_URL"], extra_env=process.env, args=("serve", "--no-engine"))
+    intake_only.keys = process.keys
+    intake_only.start()
+    try:
+        references = send_b(intake_only, 30, "pipe")  # all queued before the engine starts
+    finally:
+        intake_only.stop()
+    process.start()
+    try:
+        receiver.wait_for("pipe-0", "error", timeout=30)
+        for reference in references[1:]:
+            receiver.wait_for(reference, "emitido", timeout=60)
+        assert_ledger_exactly_once(simulator, {6: 29})
+        numbers = [consulta(process, r)["numero"] for r in references[1:]]
+        assert numbers == list(range(1, 30))  # arrival order kept through the retries
+    finally:
+        process.stop(signal.SIGKILL)

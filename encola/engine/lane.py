@@ -8,7 +8,8 @@ The protocol, in order, every time a worker takes a lane:
    a number AFIP does not have goes back to the queue (after a grace period, in case the request
    is still travelling).
 2. **Batch.** Take the due invoices in (fecha, arrival) order, up to AFIP's per-request limit;
-   write their numbers (the intent) and commit; only then call FECAESolicitar.
+   write their numbers (the intent) and commit; only then call FECAESolicitar. One batch is kept
+   ahead: the next is sent while this one is at AFIP (see ``LaneRun.run``).
 3. **Record.** Accepted → emitted with CAE, QR and barcode. Rejected for its data → error, with
    AFIP's messages. Rejected only because an earlier one in the batch was (10016) → back to the
    queue, no attempt counted. A call that failed without an answer → reconcile next time.
@@ -22,6 +23,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from encola.afip import (
     Accepted,
@@ -249,12 +251,12 @@ class LaneRun:
             self._unrecorded.extend(accepted)
             return max(last, assigned[-1][1])
         await self._flush()
-        emitted, requeue = [], []
+        requeue = []
         numbering_off = False
         for position, (row, numero) in enumerate(assigned):
             outcome = by_number.get(numero)
             if isinstance(outcome, Accepted):
-                emitted.append(self._emitted_values(row, numero, outcome.cae, outcome.cae_fch_vto, outcome.observaciones))
+                self._unrecorded.append((row, numero, outcome))
                 last = max(last, numero)
             elif isinstance(outcome, Rejected) and outcome.is_sequence_error:
                 # A pipelined batch gets 10016 whenever the one ahead was not accepted in full:
@@ -275,10 +277,8 @@ class LaneRun:
                 )
             else:  # AFIP said nothing about this number: settle it by reconciliation
                 numbering_off = True
-        if emitted:
-            await self._db(self.lanes.mark_emitted, self.lease, emitted, last)
-            self.emitted += len(emitted)
-        self.on_results()
+        await self._flush()
+        self.on_results()  # the errors written above have hooks too
         if requeue:
             await self._db(
                 self.lanes.release_numbers, self.lease, requeue, next_attempt_at=self.clock.now(), count_attempt=False
@@ -310,7 +310,6 @@ class LaneRun:
 
     def _emitted_values(self, row: InvoiceRow, numero: int, cae: str, vencimiento, observaciones) -> dict:
         t = row.afip
-        sent = cae_detail(row, numero)
         return {
             "id": row.id,
             "pdv_id": row.pdv_id,
@@ -323,9 +322,9 @@ class LaneRun:
                 punto_venta=row.punto_venta,
                 cbte_tipo=row.cbte_tipo,
                 numero=numero,
-                importe=sent.imp_total,
+                importe=Decimal(t["ImpTotal"]),
                 moneda=t["MonId"],
-                cotizacion=sent.mon_cotiz,
+                cotizacion=Decimal(t["MonCotiz"]),
                 doc_tipo=t["DocTipo"],
                 doc_nro=t["DocNro"],
                 cae=cae,

@@ -328,10 +328,6 @@ class Store:
         ).first()
         return Pdv.from_row(row) if row else None
 
-    def pdv_by_id(self, connection: Connection, pdv_id: int) -> Pdv:
-        row = connection.execute(select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.id == pdv_id)).one()
-        return Pdv.from_row(row)
-
     def all_pdvs(self) -> list[Pdv]:
         with self.reading() as connection:
             rows = connection.execute(select(*_PDV_COLUMNS).join(workspaces).order_by(pdvs.c.id)).all()
@@ -352,14 +348,7 @@ class Store:
         """One transaction for every waiting intake; on a conflict, each in a transaction of its own."""
         try:
             with self.writing() as connection:
-                results = [self._enqueue_one(connection, *item) for item in items]
-                events = [
-                    (new.pdv_id, event, result.invoice_id)
-                    for (new, event, _, _), result in zip(items, results)
-                    if isinstance(result, EnqueueResult) and result.invoice_id is not None
-                ]
-                self.add_events(connection, events)
-            return results
+                return self._enqueue_in(connection, items)
         except IntegrityError as exc:
             if not _is_live_reference_violation(exc):
                 raise
@@ -367,18 +356,25 @@ class Store:
         return [self._enqueue_alone(item) for item in items]
 
     def _enqueue_alone(self, item: tuple) -> EnqueueResult | Exception:
-        new, event = item[0], item[1]
         for _ in range(2):
             try:
                 with self.writing() as connection:
-                    result = self._enqueue_one(connection, *item)
-                    if isinstance(result, EnqueueResult) and result.invoice_id is not None:
-                        self.add_events(connection, [(new.pdv_id, event, result.invoice_id)])
-                    return result
+                    return self._enqueue_in(connection, [item])[0]
             except IntegrityError as exc:
                 if not _is_live_reference_violation(exc):
                     return exc
         return RuntimeError("enqueue lost the race twice for the same external_reference")
+
+    def _enqueue_in(self, connection: Connection, items: list[tuple]) -> list[EnqueueResult | Exception]:
+        """The invoices of ``items`` and their events, in the caller's transaction."""
+        results = [self._enqueue_one(connection, *item) for item in items]
+        events = [
+            (new.pdv_id, event, result.invoice_id)
+            for (new, event, _, _), result in zip(items, results)
+            if isinstance(result, EnqueueResult) and result.invoice_id is not None
+        ]
+        self.add_events(connection, events)
+        return results
 
     def _enqueue_one(self, connection: Connection, new: NewInvoice, event: NewEvent, cupo, workspace_id) -> EnqueueResult | Exception:
         existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)

@@ -155,6 +155,51 @@ class Proc:
         self._log.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """Where the machine's CPU went during one measurement: each process we started, PostgreSQL's
+    server processes (all of them: a backend that exits meanwhile is not counted) and this harness
+    (the load generator). Divided by the work done, it says what one request costs, and where."""
+
+    def __init__(self, procs: dict[str, int], postgres: bool):
+        self.procs, self.postgres = procs, postgres
+        self.began = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        sample = {label: cpu_seconds(pid) for label, pid in self.procs.items()}
+        sample["load generator"] = time.process_time()
+        if self.postgres:
+            sample["postgresql"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+        return sample
+
+    def per_item_ms(self, items: int) -> dict[str, float]:
+        ended = self._sample()
+        used = {label: max(0.0, ended[label] - self.began.get(label, 0.0)) for label in ended}
+        out = {label: r(1000 * seconds / max(1, items), 3) for label, seconds in used.items()}
+        out["total"] = r(1000 * sum(used.values()) / max(1, items), 3)
+        return out
+
+
 # --- requests ------------------------------------------------------------------------------------
 
 
@@ -404,7 +449,7 @@ class Harness:
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         out = self.profile_dir / f"{name}.txt"
         return subprocess.Popen([spy, "record", "--pid", str(proc.pid), "--duration", str(max(1, int(seconds))),
-                                 "--format", "raw", "--output", str(out), "--nonblocking", "--threads"],
+                                 "--format", "raw", "--output", str(out), "--nonblocking", "--threads", "--gil"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -599,10 +644,13 @@ class BackendRun:
         for clients, count in self.h.sizes["intake"].items():
             bodies = self.invoice_bodies(f"in{clients}-", count)
             spies = [self.h.profile(api, f"{self.b.name}-intake-c{clients}-{api.label}", 4)
-                     for api in apis] if clients == 64 else []
+                     for api in apis] if clients == 16 else []
             sampler = WaitSampler(self.b.url) if self.b.name == "postgresql" else None
+            meter = CpuMeter({p.label.split("-", 1)[-1]: p.pid for p in (*apis, self.h.receiver)},
+                             postgres=self.b.name == "postgresql")
             result = await post_all(bases, "/app/api/v2/facturacion/nuevo_encola", bodies, clients, accepted_one,
                                     self.h.sizes["intake_seconds"])
+            cpu = meter.per_item_ms(result["accepted"])
             waits = sampler.stop() if sampler else None
             for spy in spies:
                 if spy:
@@ -613,6 +661,7 @@ class BackendRun:
                 "accepted_per_s": r(result["accepted"] / result["wall_s"]),
                 "p50_ms": r(percentile(lat, 50), 2), "p99_ms": r(percentile(lat, 99), 2),
                 "wall_s": r(result["wall_s"], 2), "errors": result["errors"],
+                "cpu_ms_per_accepted": cpu,
             }
             if waits:
                 out["levels"][str(clients)]["pg_wait_events"] = waits

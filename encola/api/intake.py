@@ -42,30 +42,9 @@ class Intake:
     def submit(self, pdv: Pdv, request: dict) -> dict:
         """One request of nuevo_encola (or one element of a lote); returns the TF answer."""
         reference = external_reference_of(request.get("comprobante"))
-        errors: list[Error] = []
-        if not pdv.webhook_url:
-            errors.append(err("TFC-1012"))
-        issuer = Issuer(pdv.cuit, pdv.punto_venta, pdv.condicion_iva, pdv.conceptos)
-        validated = validate(request, issuer, self.clock.today())
-        errors += validated.errors
-        if errors:
-            return self._refuse(pdv, reference, errors + [err("TFC-6001")])
-        invoice, totals = validated.invoice, validated.totals
-        new = NewInvoice(
-            pdv_id=pdv.id,
-            cuit=pdv.cuit,
-            punto_venta=pdv.punto_venta,
-            cbte_tipo=invoice.tipo.cbte_tipo,
-            tipo=invoice.tipo.name,
-            external_reference=reference,
-            request_hash=request_hash(request),
-            fecha=invoice.fecha,
-            vencimiento=invoice.vencimiento,
-            total=f"{totals.total:.2f}",
-            afip=afip_template(invoice, totals, issuer),
-            view=consulta_view(invoice, totals),
-            response=accepted_response(invoice),
-        )
+        new = self.prepare(pdv, request)
+        if not isinstance(new, NewInvoice):
+            return self._refuse(pdv, reference, new + [err("TFC-6001")])
         try:
             result = self.store.enqueue(
                 new, NewEvent("encolado", reference), cupo=pdv.cupo_mensual, workspace_id=pdv.workspace_id
@@ -81,6 +60,33 @@ class Intake:
         estado = tf_status(result.existing.state, result.existing.fecha)
         duplicate = err("TFC-8010", external_reference=reference, estado=estado)
         return error_envelope([duplicate], reference)
+
+    def prepare(self, pdv: Pdv, request: dict) -> NewInvoice | list[Error]:
+        """The invoice to store for ``request``, or why it cannot be accepted."""
+        errors: list[Error] = []
+        if not pdv.webhook_url:
+            errors.append(err("TFC-1012"))
+        issuer = Issuer(pdv.cuit, pdv.punto_venta, pdv.condicion_iva, pdv.conceptos)
+        validated = validate(request, issuer, self.clock.today())
+        errors += validated.errors
+        if errors:
+            return errors
+        invoice, totals = validated.invoice, validated.totals
+        return NewInvoice(
+            pdv_id=pdv.id,
+            cuit=pdv.cuit,
+            punto_venta=pdv.punto_venta,
+            cbte_tipo=invoice.tipo.cbte_tipo,
+            tipo=invoice.tipo.name,
+            external_reference=external_reference_of(request.get("comprobante")),
+            request_hash=request_hash(request),
+            fecha=invoice.fecha,
+            vencimiento=invoice.vencimiento,
+            total=f"{totals.total:.2f}",
+            afip=afip_template(invoice, totals, issuer),
+            view=consulta_view(invoice, totals),
+            response=accepted_response(invoice),
+        )
 
     def _refuse(self, pdv: Pdv, reference: str, errors: list[Error]) -> dict:
         if pdv.webhook_url and reference:

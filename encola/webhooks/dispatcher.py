@@ -14,7 +14,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-import httpx
+import aiohttp
 
 from encola.clock import Clock, to_argentina
 from encola.domain.fields import format_datetime
@@ -46,20 +46,32 @@ def payload(event: HookEvent, intento: int) -> dict:
     }
 
 
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The HTTP client hooks go out through (call it inside the running event loop).
+
+    aiohttp rather than httpx: delivering a hook with httpx cost more CPU than accepting the
+    invoice it reports (≈40 % of an API process at 16 clients, measured with py-spy).
+    Redirects are never followed (TF: the URL must not redirect) and proxies are not taken from
+    the environment (``trust_env`` stays off).
+    """
+    connector = aiohttp.TCPConnector(limit=settings.webhook_concurrency * 2)
+    return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+
+
 class Dispatcher:
     def __init__(
         self,
         store: Store,
         settings: Settings,
         clock: Clock,
-        client: httpx.AsyncClient | None = None,
+        session: aiohttp.ClientSession | None = None,
         poll_seconds: float = POLL_SECONDS,
     ):
         self.poll_seconds = poll_seconds
         self.store = store
         self.settings = settings
         self.clock = clock
-        self._client = client
+        self._session = session
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -67,13 +79,9 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        owns_client = self._client is None
-        if owns_client:
-            self._client = httpx.AsyncClient(
-                follow_redirects=False,
-                trust_env=False,
-                limits=httpx.Limits(max_connections=self.settings.webhook_concurrency * 2),
-            )
+        owns_session = self._session is None
+        if owns_session:
+            self._session = http_session(self.settings)
         try:
             while not stop.is_set():
                 try:
@@ -94,8 +102,8 @@ class Dispatcher:
                 for waiter in waiters:
                     waiter.cancel()
         finally:
-            if owns_client:
-                await self._client.aclose()
+            if owns_session:
+                await self._session.close()
 
     async def run_once(self) -> int:
         """Lease the due events and deliver them concurrently; returns how many were attempted."""
@@ -103,49 +111,63 @@ class Dispatcher:
         lease = self.settings.webhook_first_timeout + 30
         events = await asyncio.to_thread(self.store.claim_due_events, limit, lease)
         if events:
-            attempts = await asyncio.gather(*(self.attempt(event) for event in events))
+            refusals = await asyncio.to_thread(self._check_urls, {event.webhook_url or "" for event in events})
+            attempts = await asyncio.gather(*(self.attempt(event, refusals) for event in events))
             # One transaction for the whole round: SQLite has one writer, and hooks are many.
             await asyncio.to_thread(self.store.record_attempts, attempts)
         return len(events)
 
     async def deliver(self, event: HookEvent) -> bool:
         """Attempt one event and record the attempt; whether it was acknowledged."""
-        attempt = await self.attempt(event)
+        url = event.webhook_url or ""
+        attempt = await self.attempt(event, await asyncio.to_thread(self._check_urls, {url}))
         await asyncio.to_thread(self.store.record_attempts, [attempt])
         return attempt.delivered
 
-    async def attempt(self, event: HookEvent) -> Attempt:
-        """POST the event once; the outcome, not yet recorded."""
+    def _check_urls(self, urls: set[str]) -> dict[str, UrlRefused]:
+        """Why each refused URL is refused; checked once per round, since resolving a name blocks."""
+        refusals = {}
+        for url in urls:
+            try:
+                if not url:
+                    raise UrlRefused("el punto de venta no tiene direccion de webhook")
+                check_url(url, self.settings.webhook_allow_private, require_resolution=False)
+            except UrlRefused as refused:
+                refusals[url] = refused
+        return refusals
+
+    async def attempt(self, event: HookEvent, refusals: dict[str, UrlRefused]) -> Attempt:
+        """POST the event once (unless its URL is among ``refusals``); the outcome, not yet recorded."""
         intento = event.attempts + 1
         timeout = self.settings.webhook_first_timeout if intento == 1 else self.settings.webhook_retry_timeout
         url = event.webhook_url or ""
         status_code, error = None, None
         started = time.monotonic()
         try:
-            if not url:
-                raise UrlRefused("el punto de venta no tiene direccion de webhook")
-            await asyncio.to_thread(
-                check_url, url, self.settings.webhook_allow_private, require_resolution=False
-            )
-            response = await self._client.post(
+            if url in refusals:
+                raise refusals[url]
+            async with self._session.post(
                 url,
-                content=json.dumps(payload(event, intento), ensure_ascii=False).encode("utf-8"),
-                follow_redirects=False,  # TF: the URL must not redirect; a 3xx is a failed attempt
+                data=json.dumps(payload(event, intento), ensure_ascii=False).encode("utf-8"),
+                allow_redirects=False,  # TF: the URL must not redirect; a 3xx is a failed attempt
                 headers={
                     "Content-Type": "application/json; charset=utf-8",
                     "User-Agent": self.settings.webhook_user_agent,
                     "TF-WebhookToken": event.webhook_token,
                 },
-                timeout=timeout,
-            )
-            status_code = response.status_code
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                status_code = response.status
+                await response.read()  # so the connection can carry the next hook
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except UrlRefused as refused:
             error = f"URL rechazada: {refused.reason} {refused.host}".strip()
-        except httpx.TimeoutException:
+        except asyncio.TimeoutError:
             error = f"sin respuesta en {timeout:g} s"
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OverflowError) as exc:
+        except aiohttp.ClientConnectorError as exc:
+            error = f"no se pudo conectar: {exc.os_error}"
+        except (aiohttp.ClientError, ValueError, OverflowError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         delivered = error is None
         duration_ms = int((time.monotonic() - started) * 1000)

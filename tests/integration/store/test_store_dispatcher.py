@@ -1,7 +1,6 @@
 """The dispatcher end to end: the real store, real HTTP receivers on 127.0.0.1, a clock we move.
 
-The client is built as ``Dispatcher.run`` builds its own: no redirects, no proxies from the
-environment.
+The HTTP session is built as ``Dispatcher.run`` builds its own (``http_session``).
 """
 
 from __future__ import annotations
@@ -10,12 +9,11 @@ import json
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from encola.settings import Settings
 from encola.store.store import NewEvent
-from encola.webhooks.dispatcher import Dispatcher
+from encola.webhooks.dispatcher import Dispatcher, http_session
 from store_helpers import TOKEN, TinyServer, make_pdv
 
 pytestmark = pytest.mark.anyio
@@ -27,8 +25,9 @@ SCHEDULE = (300.0, 1800.0)  # two retries: 5 minutes, then 30 minutes
 async def dispatching(store, clock, **overrides):
     values = dict(webhook_retry_schedule=SCHEDULE, webhook_allow_private=True, webhook_first_timeout=5.0, webhook_retry_timeout=5.0)
     values.update(overrides)
-    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
-        yield Dispatcher(store, Settings(**values), clock, client)
+    settings = Settings(**values)
+    async with http_session(settings) as session:
+        yield Dispatcher(store, settings, clock, session)
 
 
 @pytest.fixture
@@ -275,7 +274,7 @@ async def test_a_closed_port_is_a_failure_not_a_crash(store, clock, server):
         assert await dispatcher.run_once() == 1
     [attempt] = store.attempts_of(hook_id)
     assert attempt["status_code"] is None
-    assert attempt["error"].startswith("ConnectError")
+    assert attempt["error"].startswith("no se pudo conectar")
 
 
 async def test_an_impossible_port_is_recorded_as_a_failure(store, clock):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 from starlette.responses import Response
 
+from encola import jsontext
 from encola.domain.errors import Error
 
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -27,5 +27,4 @@ def error_envelope(errors: list[Error], external_reference: str | None = "", **e
 
 def json_response(body: dict, status_code: int = 200) -> Response:
     # TF escapes nothing but what JSON needs; keep Spanish text readable.
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(payload, status_code=status_code, media_type=CONTENT_TYPE)
+    return Response(jsontext.dumps(body), status_code=status_code, media_type=CONTENT_TYPE)

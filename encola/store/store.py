@@ -7,7 +7,6 @@ as SQLAlchemy objects. Writes on SQLite open with ``BEGIN IMMEDIATE`` (see ``db.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 import uuid
@@ -19,6 +18,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from encola import jsontext
 from encola.clock import Clock
 from encola.store import notify
 from encola.store.group_commit import GroupCommit
@@ -107,7 +107,7 @@ class InvoiceRow:
     def from_row(cls, row) -> "InvoiceRow":
         # The engine selects without the (large) view and response; they stay None then.
         mapping = row._mapping
-        decoded = {name: json.loads(mapping[name]) if name in mapping else None for name in ("errors", "afip", "view", "response")}
+        decoded = {name: jsontext.loads(mapping[name]) if name in mapping else None for name in ("errors", "afip", "view", "response")}
         return _from_mapping(cls, mapping, **decoded)
 
 
@@ -132,7 +132,7 @@ class HookEvent:
         return _from_mapping(
             cls,
             mapping,
-            msg=json.loads(mapping["msg"]),
+            msg=jsontext.loads(mapping["msg"]),
             webhook_url=mapping.get("webhook_url"),
             webhook_token=mapping.get("webhook_token") or "",
         )
@@ -467,9 +467,9 @@ class Store:
                 "next_attempt_at": now,
                 "errors": "[]",
                 "total": new.total,
-                "afip": json.dumps(new.afip, separators=(",", ":")),
-                "view": json.dumps(new.view, separators=(",", ":"), ensure_ascii=False),
-                "response": json.dumps(new.response, separators=(",", ":"), ensure_ascii=False),
+                "afip": jsontext.dumps_text(new.afip),
+                "view": jsontext.dumps_text(new.view),
+                "response": jsontext.dumps_text(new.response),
                 "created_at": now,
                 "updated_at": now,
             }
@@ -494,7 +494,7 @@ class Store:
                 "recurso": event.recurso,
                 "evento": event.evento,
                 "external_reference": event.external_reference,
-                "msg": json.dumps(list(event.msg), ensure_ascii=False),
+                "msg": jsontext.dumps_text(list(event.msg)),
                 "creado": now,
                 "state": "pending",
                 "attempts": 0,

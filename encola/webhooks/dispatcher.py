@@ -9,13 +9,13 @@ retried after the schedule's next delay, and after the last one the event is mar
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import datetime, timedelta
 
 import aiohttp
 
+from encola import jsontext
 from encola.clock import Clock, to_argentina
 from encola.domain.fields import format_datetime
 from encola.settings import Settings
@@ -148,7 +148,7 @@ class Dispatcher:
                 raise refusals[url]
             async with self._session.post(
                 url,
-                data=json.dumps(payload(event, intento), ensure_ascii=False).encode("utf-8"),
+                data=jsontext.dumps(payload(event, intento)),
                 allow_redirects=False,  # TF: the URL must not redirect; a 3xx is a failed attempt
                 headers={
                     "Content-Type": "application/json; charset=utf-8",

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from encola import jsontext
 from encola.clock import Clock
 from encola.store import notify
+from encola.store.bulk import insert_rows
 from encola.store.group_commit import GroupCommit
 from encola.store.schema import (
     DELETED,
@@ -223,10 +224,6 @@ _LIVE_BY_REFERENCES = select(invoices).where(
     invoices.c.external_reference.in_(bindparam("references", expanding=True)),
     invoices.c.state.in_(LIVE_STATES),
 )
-# One multi-row INSERT ... RETURNING for a whole group commit, ids in the order of the rows.
-_INSERT_INVOICES = insert(invoices).returning(invoices.c.id, sort_by_parameter_order=True)
-_INSERT_EVENT = insert(hook_events)
-_INSERT_ATTEMPT = insert(hook_attempts)
 _NEXT_EVENT_DUE = select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
 _MOVE_EVENT = (
     update(hook_events)
@@ -447,7 +444,11 @@ class Store:
             raise QuotaExceeded(used, cupo)
 
     def _insert_invoices(self, connection: Connection, news: list[NewInvoice]) -> list[int]:
-        """Insert queued invoices in one statement; their ids, in order."""
+        """Insert queued invoices in one statement; their ids, in order.
+
+        The rows go in arrival order, so ids (a lane's order among invoices of one date) follow
+        it; no two of them share a reference, which maps each returned id back to its invoice.
+        """
         if not news:
             return []
         now = self.clock.now()
@@ -475,7 +476,9 @@ class Store:
             }
             for new in news
         ]
-        return list(connection.execute(_INSERT_INVOICES, rows).scalars())
+        inserted = insert_rows(connection, invoices, rows, returning=("id", "pdv_id", "external_reference"))
+        ids = {(row.pdv_id, row.external_reference): row.id for row in inserted}
+        return [ids[(new.pdv_id, new.external_reference)] for new in news]
 
     # --- outbox ------------------------------------------------------------------------------
 
@@ -503,7 +506,7 @@ class Store:
             for pdv_id, event, invoice_id in events
         ]
         if rows:
-            connection.execute(_INSERT_EVENT, rows)
+            insert_rows(connection, hook_events, rows)
             notify.notify(connection)
         return [row["hook_id"] for row in rows]
 
@@ -606,7 +609,7 @@ class Store:
                 }
             )
         with self.writing() as connection:
-            connection.execute(_INSERT_ATTEMPT, attempt_rows)
+            insert_rows(connection, hook_attempts, attempt_rows)
             connection.execute(_MOVE_EVENT, moves)
 
     def events(self, pdv_id: int | None = None, limit: int = 100) -> list[HookEvent]:

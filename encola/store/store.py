@@ -224,6 +224,36 @@ _LIVE_BY_REFERENCES = select(invoices).where(
     invoices.c.external_reference.in_(bindparam("references", expanding=True)),
     invoices.c.state.in_(LIVE_STATES),
 )
+def _claim_events(skip_locked: bool):
+    """Lease the earliest due events in one statement; another dispatcher's claims are skipped."""
+    due = (
+        select(hook_events.c.id)
+        .where(
+            hook_events.c.state == "pending",
+            hook_events.c.next_attempt_at <= bindparam("now"),
+            or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= bindparam("now")),
+        )
+        .order_by(hook_events.c.next_attempt_at, hook_events.c.id)
+        .limit(bindparam("limit"))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(hook_events)
+        .where(hook_events.c.id.in_(due.scalar_subquery()))
+        .values(locked_until=bindparam("lease_until"))
+        .returning(hook_events.c.id)
+    )
+
+
+_CLAIM_EVENTS = _claim_events(skip_locked=False)  # SQLite: one writer, nothing to skip
+_CLAIM_EVENTS_PG = _claim_events(skip_locked=True)
+_CLAIMED_EVENTS = (
+    select(hook_events, pdvs.c.webhook_url, pdvs.c.webhook_token)
+    .join(pdvs, pdvs.c.id == hook_events.c.pdv_id)
+    .where(hook_events.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(hook_events.c.id)
+)
 _NEXT_EVENT_DUE = select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
 _MOVE_EVENT = (
     update(hook_events)
@@ -241,6 +271,21 @@ _MOVE_EVENT = (
         delivered_at=bindparam("new_delivered_at"),
     )
 )
+
+_MOVE_EVENTS_PG = """
+UPDATE hook_events AS e SET
+    attempts = m.attempts_after,
+    locked_until = NULL,
+    last_error = m.last_error,
+    state = m.new_state,
+    next_attempt_at = coalesce(m.new_next_attempt_at, e.next_attempt_at),
+    delivered_at = m.new_delivered_at
+FROM unnest(%(event_id)b::integer[], %(attempts_before)b::integer[], %(attempts_after)b::integer[],
+            %(last_error)b::text[], %(new_state)b::text[], %(new_next_attempt_at)b::timestamp[],
+            %(new_delivered_at)b::timestamp[])
+    AS m(event_id, attempts_before, attempts_after, last_error, new_state, new_next_attempt_at, new_delivered_at)
+WHERE e.id = m.event_id AND e.state = 'pending' AND e.attempts = m.attempts_before
+"""  # _MOVE_EVENT for a whole round, PostgreSQL only
 
 
 class Store:
@@ -523,30 +568,11 @@ class Store:
         if due_at is None or due_at > now:
             return []  # the idle case costs one indexed read, no write lock
         with self.writing() as connection:
-            due = (
-                select(hook_events.c.id)
-                .where(
-                    hook_events.c.state == "pending",
-                    hook_events.c.next_attempt_at <= now,
-                    or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= now),
-                )
-                .order_by(hook_events.c.next_attempt_at, hook_events.c.id)
-                .limit(limit)
-            )
-            if connection.dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            ids = connection.execute(due).scalars().all()
+            claim = _CLAIM_EVENTS_PG if connection.dialect.name == "postgresql" else _CLAIM_EVENTS
+            ids = connection.execute(claim, {"now": now, "limit": limit, "lease_until": lease_until}).scalars().all()
             if not ids:
                 return []
-            connection.execute(
-                update(hook_events).where(hook_events.c.id.in_(ids)).values(locked_until=lease_until)
-            )
-            rows = connection.execute(
-                select(hook_events, pdvs.c.webhook_url, pdvs.c.webhook_token)
-                .join(pdvs, pdvs.c.id == hook_events.c.pdv_id)
-                .where(hook_events.c.id.in_(ids))
-                .order_by(hook_events.c.id)
-            ).all()
+            rows = connection.execute(_CLAIMED_EVENTS, {"ids": ids}).all()
         return [HookEvent.from_row(row) for row in rows]
 
     def next_event_due_at(self) -> datetime | None:
@@ -610,7 +636,12 @@ class Store:
             )
         with self.writing() as connection:
             insert_rows(connection, hook_attempts, attempt_rows)
-            connection.execute(_MOVE_EVENT, moves)
+            if connection.dialect.name == "postgresql":
+                # One statement for the round, not one per event (each a statement on the server).
+                columns = {name: [move[name] for move in moves] for name in moves[0]}
+                connection.exec_driver_sql(_MOVE_EVENTS_PG, columns)
+            else:
+                connection.execute(_MOVE_EVENT, moves)
 
     def events(self, pdv_id: int | None = None, limit: int = 100) -> list[HookEvent]:
         """Newest events first (dashboard and tests)."""

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 
 from encola.api import consultas, queue_ops
 from encola.api.admin import administrar
-from encola.api.auth import authenticate
+from encola.api.auth import authenticate, authenticate_on_loop
 from encola.api.body import BodyError, read_json_object
 from encola.api.dashboard import render_dashboard
 from encola.api.envelope import error_envelope, json_response
@@ -34,6 +34,7 @@ PREFIX = "/app/api/v2"
 _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 Work = Callable[[Pdv, dict], dict]
+AsyncWork = Callable[[Pdv, dict], Awaitable[dict]]
 
 
 class Services:
@@ -92,8 +93,23 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
             services.wake()
         return json_response(answer)
 
-    def route(path: str, work: Work, summary: str, *, wakes: bool = True) -> None:
+    async def intake_endpoint(request: Request, work: AsyncWork) -> Response:
+        """Intake stays on the event loop (see Intake.submit): the hot path, without thread hops."""
+        try:
+            body = await read_json_object(request, services.settings.max_body_bytes)
+        except BodyError as bad:
+            return json_response(error_envelope([bad.error], ""))
+        pdv = await authenticate_on_loop(services.store, body)
+        if isinstance(pdv, Error):
+            return json_response(error_envelope([pdv], _raw_reference(body)))
+        answer = await work(pdv, body)
+        services.wake()
+        return json_response(answer)
+
+    def route(path: str, work: Work | AsyncWork, summary: str, *, wakes: bool = True, on_loop: bool = False) -> None:
         async def handler(request: Request) -> Response:
+            if on_loop:
+                return await intake_endpoint(request, work)
             return await endpoint(request, work, wakes=wakes)
 
         handler.__name__ = path.replace("/", "_")
@@ -102,8 +118,13 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> FastAPI:
         )
 
     store, clock = services.store, services.clock
-    route("/facturacion/nuevo_encola", services.intake.submit, "Encolar un comprobante")
-    route("/facturacion/lotes_encola", services.intake.submit_lote, "Encolar un lote de hasta 100 comprobantes")
+    route("/facturacion/nuevo_encola", services.intake.submit, "Encolar un comprobante", on_loop=True)
+    route(
+        "/facturacion/lotes_encola",
+        services.intake.submit_lote,
+        "Encolar un lote de hasta 100 comprobantes",
+        on_loop=True,
+    )
     route("/facturacion/eliminar_encolado", lambda p, b: queue_ops.eliminar(store, p, b), "Eliminar un comprobante encolado")
     route(
         "/facturacion/cambiar_fecha_encolado",

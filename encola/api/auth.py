@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from encola.domain import fields as f
 from encola.domain.credentials import token_matches
 from encola.domain.errors import Error, err
@@ -24,3 +26,12 @@ def authenticate(store: Store, body: dict) -> Pdv | Error:
     if not pdv.workspace_activo:
         return err("TFC-1008")
     return pdv
+
+
+async def authenticate_on_loop(store: Store, body: dict) -> Pdv | Error:
+    """authenticate, on the event loop when the point of sale is in memory (nearly always),
+    in a worker thread when it must be read from the database."""
+    apikey = body.get("apikey")
+    if isinstance(apikey, (str, int)) and store.pdv_is_cached(str(apikey).strip()):
+        return authenticate(store, body)
+    return await asyncio.to_thread(authenticate, store, body)

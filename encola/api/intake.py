@@ -7,6 +7,7 @@ hook; otherwise it is answered at once only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 
@@ -39,18 +40,22 @@ class Intake:
         self.store = store
         self.clock = clock
 
-    def submit(self, pdv: Pdv, request: dict) -> dict:
-        """One request of nuevo_encola (or one element of a lote); returns the TF answer."""
+    async def submit(self, pdv: Pdv, request: dict) -> dict:
+        """One request of nuevo_encola (or one element of a lote); returns the TF answer.
+
+        Runs on the event loop: validating is pure computation, and the write waits for the
+        group commit without holding a thread.
+        """
         reference = external_reference_of(request.get("comprobante"))
         new = self.prepare(pdv, request)
         if not isinstance(new, NewInvoice):
-            return self._refuse(pdv, reference, new + [err("TFC-6001")])
+            return await self._refuse(pdv, reference, new + [err("TFC-6001")])
         try:
-            result = self.store.enqueue(
+            result = await self.store.enqueue(
                 new, NewEvent("encolado", reference), cupo=pdv.cupo_mensual, workspace_id=pdv.workspace_id
             )
         except QuotaExceeded as exc:
-            return self._refuse(pdv, reference, [err("TFC-1009", usados=exc.used, cupo=exc.cupo)])
+            return await self._refuse(pdv, reference, [err("TFC-1009", usados=exc.used, cupo=exc.cupo)])
         if result.existing is None:
             return new.response
         if result.existing.request_hash == new.request_hash:
@@ -88,12 +93,16 @@ class Intake:
             response=accepted_response(invoice),
         )
 
-    def _refuse(self, pdv: Pdv, reference: str, errors: list[Error]) -> dict:
+    async def _refuse(self, pdv: Pdv, reference: str, errors: list[Error]) -> dict:
         if pdv.webhook_url and reference:
-            self.store.record_event(pdv.id, NewEvent("error", reference, tuple(e.text for e in errors)))
+            await self._record_error(pdv, reference, errors)
         return error_envelope(errors, reference)
 
-    def submit_lote(self, pdv: Pdv, body: dict) -> dict:
+    async def _record_error(self, pdv: Pdv, reference: str, errors: list[Error]) -> None:
+        event = NewEvent("error", reference, tuple(e.text for e in errors))
+        await asyncio.to_thread(self.store.record_event, pdv.id, event)
+
+    async def submit_lote(self, pdv: Pdv, body: dict) -> dict:
         """lotes_encola: up to 100 requests, each accepted or refused on its own."""
         requests = body.get("requests")
         if not isinstance(requests, list) or not requests:
@@ -103,7 +112,9 @@ class Intake:
             return _lote_envelope([err("TFC-9001", cantidad=count), err("TFC-9005", enviados=count)], [])
         if not pdv.webhook_url:
             return _lote_envelope([err("TFC-1012"), err("TFC-9005", enviados=len(requests))], [])
-        answers = [self._lote_item(pdv, order, request) for order, request in enumerate(requests)]
+        # All at once, so they share group commits; each is queued before the next is validated,
+        # so they are stored (and later emitted) in the lote's order.
+        answers = await asyncio.gather(*(self._lote_item(pdv, order, request) for order, request in enumerate(requests)))
         accepted = sum(1 for a in answers if a.get("error") == "N")
         if accepted == len(answers):
             return {"error": "N", "errores": [], "error_cod": [], "error_details": [], "response": answers}
@@ -111,7 +122,7 @@ class Intake:
             return _lote_envelope([err("TFC-9005", enviados=len(answers))], answers)
         return _lote_envelope([err("TFC-9006", enviados=len(answers), aceptados=accepted)], answers)
 
-    def _lote_item(self, pdv: Pdv, order: int, request: object) -> dict:
+    async def _lote_item(self, pdv: Pdv, order: int, request: object) -> dict:
         if not isinstance(request, dict):
             answer = error_envelope([err("TFC-9004", orden=order)], "")
             return {**answer, "rta": LOTE_ERROR_RTA}
@@ -119,9 +130,9 @@ class Intake:
         if external_reference_errors(reference):
             refusal = [err("TFC-9003", orden=order)]
             if reference:
-                self.store.record_event(pdv.id, NewEvent("error", reference, tuple(e.text for e in refusal)))
+                await self._record_error(pdv, reference, refusal)
             return {**error_envelope(refusal, reference), "rta": LOTE_ERROR_RTA}
-        answer = self.submit(pdv, request)
+        answer = await self.submit(pdv, request)
         if answer.get("error") == "N":
             return {**answer, "cae_vencimiento": None, "tfc_generacion_tipo": 3}
         return {**answer, "rta": LOTE_ERROR_RTA}

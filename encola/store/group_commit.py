@@ -1,16 +1,19 @@
-"""Group commit: many threads' small writes, done by one writer thread in one transaction.
+"""Group commit: many requests' small writes, done by one writer thread in one transaction.
 
-Intake writes an invoice and its event per request. Done by each request thread in its own
-transaction, the threads queue on the database's write lock (SQLite has one writer) and on the
-GIL while holding it; done here, one thread takes everything waiting and commits it at once,
-so the cost of a commit is shared and the lock is held by one thread only.
+Intake writes an invoice and its event per request. Done by each request in its own
+transaction, they queue on the database's write lock (SQLite has one writer) and on the GIL
+while holding it; done here, one thread takes everything waiting and commits it at once, so
+the cost of a commit is shared and the lock is held by one thread only.
+
+Requests wait on the event loop (``await submit(item)``): the writer thread hands each loop its
+batch's results in one call, so no request thread sits between the loop and the writer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
-from concurrent.futures import Future
 from typing import Callable, Generic, Sequence, TypeVar
 
 Item = TypeVar("Item")
@@ -22,16 +25,20 @@ class GroupCommit(Generic[Item, Result]):
         """``write_many`` gets the waiting items in order and returns one result (or exception) each."""
         self._write_many = write_many
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Item, Future]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Item, asyncio.AbstractEventLoop, asyncio.Future]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def submit(self, item: Item, timeout: float = 60.0) -> Result:
-        """Write ``item`` with whatever else is waiting; block until it is committed."""
+    async def submit(self, item: Item) -> Result:
+        """Write ``item`` with whatever else is waiting; return once it is committed.
+
+        Items are written in the order they were submitted.
+        """
         self._ensure_thread()
-        future: Future = Future()
-        self._queue.put((item, future))
-        return future.result(timeout=timeout)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((item, loop, future))
+        return await future
 
     def _ensure_thread(self) -> None:
         if self._thread is None:
@@ -49,11 +56,24 @@ class GroupCommit(Generic[Item, Result]):
                 except queue.Empty:
                     break
             try:
-                results = self._write_many([item for item, _ in batch])
+                results = self._write_many([item for item, _, _ in batch])
             except BaseException as exc:  # the whole batch failed: every caller hears why
                 results = [exc] * len(batch)
-            for (_, future), result in zip(batch, results):
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+            by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+            for (_, loop, future), result in zip(batch, results):
+                by_loop.setdefault(loop, []).append((future, result))
+            for loop, settled in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, settled)
+                except RuntimeError:
+                    pass  # that loop has closed: nobody is waiting any more
+
+
+def _settle(settled: list[tuple[asyncio.Future, object]]) -> None:
+    for future, result in settled:
+        if future.done():  # the request was cancelled (its client went away); the write stands
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)

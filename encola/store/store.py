@@ -358,6 +358,14 @@ class Store:
         cached = self._pdv_cache.get(apikey)
         if cached is not None and cached[1] > now:
             return cached[0]
+        return self._load_pdv(apikey, now)
+
+    def pdv_is_cached(self, apikey: str) -> bool:
+        """Whether pdv_by_apikey would answer from memory (so it can run on the event loop)."""
+        cached = self._pdv_cache.get(apikey)
+        return cached is not None and cached[1] > time.monotonic()
+
+    def _load_pdv(self, apikey: str, now: float) -> Pdv | None:
         with self.reading() as connection:
             row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
         pdv = Pdv.from_row(row) if row else None
@@ -383,14 +391,14 @@ class Store:
 
     # --- intake ------------------------------------------------------------------------------
 
-    def enqueue(self, new: NewInvoice, event: NewEvent, cupo: int | None, workspace_id: int) -> EnqueueResult:
+    async def enqueue(self, new: NewInvoice, event: NewEvent, cupo: int | None, workspace_id: int) -> EnqueueResult:
         """Store an accepted invoice and its ``encolado`` event in one transaction.
 
         When a live invoice already holds the external_reference, nothing is written and that
         invoice is returned, so the caller can replay the original answer or refuse. Concurrent
-        calls are committed together (see group_commit.py).
+        calls are committed together (see group_commit.py); raises QuotaExceeded.
         """
-        return self._intake_writer.submit((new, event, cupo, workspace_id))
+        return await self._intake_writer.submit((new, event, cupo, workspace_id))
 
     def _enqueue_many(self, items: list[tuple]) -> list[EnqueueResult | Exception]:
         """One transaction for every waiting intake; on a conflict, each in a transaction of its own."""

@@ -4,6 +4,7 @@ while only delays it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import httpx
@@ -37,7 +38,7 @@ def world(database_url):
     engine = Engine(lanes, AfipAccess(lanes, http, AfipEndpoints.for_simulator(BASE), simulated=True), clock)
     keys = provision(store, PdvSpec("30712345671", 10, "RI", "Empresa", "P", "http://127.0.0.1:9/hook")).credentials
     pdv = store.pdv_by_apikey(keys.apikey)
-    answer = Intake(store, clock).submit(pdv, factura_b(keys.as_json(), reference="caida-1", fecha=clock.today(), punto_venta=10))
+    answer = asyncio.run(Intake(store, clock).submit(pdv, factura_b(keys.as_json(), reference="caida-1", fecha=clock.today(), punto_venta=10)))
     assert answer["error"] == "N"
     yield store, clock, simulator, engine
     store.engine.dispose()

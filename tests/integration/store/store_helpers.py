@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ class Seller:
     def submit(self, reference: str, **overrides) -> dict:
         clock = self.intake.clock
         request = factura_b(self.keys, reference=reference, fecha=clock.today(), punto_venta=self.pdv.punto_venta, **overrides)
-        return self.intake.submit(self.pdv, request)
+        return asyncio.run(self.intake.submit(self.pdv, request))
 
 
 def make_pdv(store: Store, webhook_url: str | None = "http://127.0.0.1:9/hook", *, punto_venta: int = PUNTO_VENTA, token: str = TOKEN) -> Seller:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from encola.api import queue_ops
@@ -30,9 +31,9 @@ def test_the_same_request_twice_gives_the_same_answer_and_one_invoice(store):
 def test_a_retried_request_replays_the_answer_even_after_the_day_changes(store, clock):
     seller = make_pdv(store)
     request = factura_b(seller.keys, reference="ref-1", fecha=clock.today(), punto_venta=10)
-    first = seller.intake.submit(seller.pdv, request)
+    first = asyncio.run(seller.intake.submit(seller.pdv, request))
     clock.advance(days=1)
-    assert seller.intake.submit(seller.pdv, request) == first
+    assert asyncio.run(seller.intake.submit(seller.pdv, request)) == first
     assert stored(store, seller, "ref-1").total == 1
 
 

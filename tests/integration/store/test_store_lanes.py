@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -181,3 +182,63 @@ def test_assign_numbers_stops_at_an_invoice_redated_meanwhile(lanes, seller, sto
 
     assert lanes.assign_numbers(lease, list(zip(batch, (1, 2)))) == []
     assert [store.invoice(r.id).numero for r in batch] == [None, None]
+
+
+def _emitted(row, cae: str, observaciones=()) -> dict:
+    return {
+        "id": row.id, "pdv_id": row.pdv_id, "reference": row.external_reference, "cae": cae,
+        "cae_vencimiento": row.fecha + timedelta(days=10), "afip_qr": f"https://qr/{cae}",
+        "afip_codigo_barras": f"bar{cae}", "observaciones": list(observaciones),
+    }
+
+
+def test_mark_emitted_stores_each_cae_with_one_emitido_event(lanes, seller, store, clock):
+    for i in range(3):
+        seller.submit(f"ref-{i}")
+    batch = lanes.next_batch(LANE, clock.today(), 10)
+    lease = lanes.acquire(LANE, "worker-a")
+    lanes.assign_numbers(lease, list(zip(batch, (7, 8, 9))))
+    before = {event.id for event in store.events()}
+
+    caes = ("71000000000001", "71000000000002", "71000000000003")
+    lanes.mark_emitted(lease, [_emitted(row, cae) for row, cae in zip(batch, caes)], last_numero=9)
+
+    stored = [store.invoice(row.id) for row in batch]
+    assert [(i.state, i.numero, i.cae, i.afip_qr, i.afip_codigo_barras) for i in stored] == [
+        ("emitted", n, cae, f"https://qr/{cae}", f"bar{cae}") for n, cae in zip((7, 8, 9), caes)
+    ]
+    assert all(i.cae_vencimiento == clock.today() + timedelta(days=10) for i in stored)
+    events = [event for event in store.events() if event.id not in before]
+    assert sorted((e.evento, e.external_reference, e.msg, e.state, e.recurso) for e in events) == [
+        ("emitido", f"ref-{i}", [], "pending", "facturacion") for i in range(3)
+    ]
+    assert len({e.hook_id for e in events}) == 3 and all(len(e.hook_id) == 36 for e in events)
+    lanes.release(lease)
+    assert lanes.acquire(LANE, "worker-b").last_numero == 9
+
+
+def test_mark_emitted_keeps_the_observations(lanes, seller, store, clock, engine):
+    seller.submit("ref-0")
+    [row] = lanes.next_batch(LANE, clock.today(), 10)
+    lease = lanes.acquire(LANE, "worker-a")
+    lanes.assign_numbers(lease, [(row, 1)])
+    lanes.mark_emitted(lease, [_emitted(row, "71000000000001", ["10063 - Observación"])])
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql(f"SELECT observaciones FROM invoices WHERE id = {row.id}").scalar()
+    assert json.loads(stored) == ["10063 - Observación"]
+
+
+def test_a_stale_holder_cannot_record_results(lanes, seller, store, clock):
+    seller.submit("ref-0")
+    [row] = lanes.next_batch(LANE, clock.today(), 10)
+    stale = lanes.acquire(LANE, "worker-a")
+    lanes.assign_numbers(stale, [(row, 1)])
+    before = len(store.events())
+    clock.advance(seconds=LEASE)
+    lanes.acquire(LANE, "worker-b")
+
+    with pytest.raises(LeaseLost):
+        lanes.mark_emitted(stale, [_emitted(row, "71000000000001")], last_numero=1)
+
+    assert (store.invoice(row.id).state, store.invoice(row.id).cae) == (PROCESSING, None)
+    assert len(store.events()) == before

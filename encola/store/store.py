@@ -38,6 +38,7 @@ from encola.store.schema import (
 )
 
 LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
+LIVE_REFERENCE_INDEX = next(index for index in invoices.indexes if index.name == LIVE_EXTERNAL_REFERENCE_INDEX)
 PDV_CACHE_SECONDS = 1.0
 
 
@@ -401,33 +402,18 @@ class Store:
         return await self._intake_writer.submit((new, event, cupo, workspace_id))
 
     def _enqueue_many(self, items: list[tuple]) -> list[EnqueueResult | Exception]:
-        """One transaction for every waiting intake; on a conflict, each in a transaction of its own."""
-        try:
-            with self.writing() as connection:
-                return self._enqueue_in(connection, items)
-        except IntegrityError as exc:
-            if not _is_live_reference_violation(exc):
-                raise
-        # A concurrent twin (another process) took a reference between our check and insert.
-        return [self._enqueue_alone(item) for item in items]
-
-    def _enqueue_alone(self, item: tuple) -> EnqueueResult | Exception:
-        for _ in range(2):
-            try:
-                with self.writing() as connection:
-                    return self._enqueue_in(connection, [item])[0]
-            except IntegrityError as exc:
-                if not _is_live_reference_violation(exc):
-                    return exc
-        return RuntimeError("enqueue lost the race twice for the same external_reference")
+        """Every waiting intake in one transaction (the group-commit writer's job)."""
+        with self.writing() as connection:
+            return self._enqueue_in(connection, items)
 
     def _enqueue_in(self, connection: Connection, items: list[tuple]) -> list[EnqueueResult | Exception]:
         """The invoices of ``items`` and their events, in the caller's transaction.
 
-        Most items are written together: one lookup of their references per point of sale and
-        one multi-row insert (per-item statements were most of intake's cost). An item whose
-        reference already came earlier in the batch, or whose workspace has a monthly quota, is
-        written after them on its own, so it sees what the batch wrote before it.
+        Most items are written together, in one insert that the live-reference index arbitrates:
+        an invoice whose reference is held by a live one (stored before, or by another process
+        at this very moment) is left out, and the holder is looked up for the answer. An item
+        whose reference already came earlier in the batch, or whose workspace has a monthly
+        quota, is written after them on its own, so it sees what the batch wrote before it.
         """
         results: list[EnqueueResult | Exception | None] = [None] * len(items)
         together, alone, seen = [], [], set()
@@ -435,18 +421,18 @@ class Store:
             key = (new.pdv_id, new.external_reference)
             (alone if key in seen or cupo is not None else together).append(index)
             seen.add(key)
-        live = self._live_by_references(connection, [items[i][0] for i in together])
-        fresh = []
+        ids = self._insert_invoices(connection, [items[i][0] for i in together])
+        held = [items[i][0] for i in together if (items[i][0].pdv_id, items[i][0].external_reference) not in ids]
+        live = self._live_by_references(connection, held) if held else {}
         for index in together:
             new = items[index][0]
-            existing = live.get((new.pdv_id, new.external_reference))
-            if existing is not None:
-                results[index] = EnqueueResult(existing=existing)
-            else:
-                fresh.append(index)
-        ids = self._insert_invoices(connection, [items[i][0] for i in fresh])
-        for index, invoice_id in zip(fresh, ids):
-            results[index] = EnqueueResult(invoice_id=invoice_id)
+            key = (new.pdv_id, new.external_reference)
+            if key in ids:
+                results[index] = EnqueueResult(invoice_id=ids[key])
+            elif key in live:
+                results[index] = EnqueueResult(existing=live[key])
+            else:  # its holder stopped being live in between: try again on its own
+                alone.append(index)
         for index in alone:
             results[index] = self._enqueue_one(connection, *items[index])
         events = [
@@ -458,15 +444,21 @@ class Store:
         return results
 
     def _enqueue_one(self, connection: Connection, new: NewInvoice, event: NewEvent, cupo, workspace_id) -> EnqueueResult | Exception:
-        existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)
-        if existing is not None:
-            return EnqueueResult(existing=existing)
-        if cupo is not None:
-            try:
-                self._check_quota(connection, workspace_id, cupo)
-            except QuotaExceeded as exc:
-                return exc
-        return EnqueueResult(invoice_id=self._insert_invoices(connection, [new])[0])
+        key = (new.pdv_id, new.external_reference)
+        for _ in range(3):
+            existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)
+            if existing is not None:
+                return EnqueueResult(existing=existing)
+            if cupo is not None:
+                try:
+                    self._check_quota(connection, workspace_id, cupo)
+                except QuotaExceeded as exc:
+                    return exc
+            ids = self._insert_invoices(connection, [new])
+            if key in ids:
+                return EnqueueResult(invoice_id=ids[key])
+            # Another process made the reference live between our look and our insert: look again.
+        return RuntimeError("the external_reference kept changing hands while it was being stored")
 
     def _live_by_references(self, connection: Connection, news: list[NewInvoice]) -> dict[tuple[int, str], InvoiceRow]:
         """The live invoices holding any of these references, by (pdv_id, reference)."""
@@ -496,14 +488,14 @@ class Store:
         if used >= cupo:
             raise QuotaExceeded(used, cupo)
 
-    def _insert_invoices(self, connection: Connection, news: list[NewInvoice]) -> list[int]:
-        """Insert queued invoices in one statement; their ids, in order.
+    def _insert_invoices(self, connection: Connection, news: list[NewInvoice]) -> dict[tuple[int, str], int]:
+        """Insert queued invoices in one statement, in arrival order (so ids, a lane's order among
+        invoices of one date, follow it), leaving out those whose reference a live invoice holds.
 
-        The rows go in arrival order, so ids (a lane's order among invoices of one date) follow
-        it; no two of them share a reference, which maps each returned id back to its invoice.
+        The new ids by (pdv_id, external_reference), unique among ``news``.
         """
         if not news:
-            return []
+            return {}
         now = self.clock.now()
         rows = [
             {
@@ -529,9 +521,10 @@ class Store:
             }
             for new in news
         ]
-        inserted = insert_rows(connection, invoices, rows, returning=("id", "pdv_id", "external_reference"))
-        ids = {(row.pdv_id, row.external_reference): row.id for row in inserted}
-        return [ids[(new.pdv_id, new.external_reference)] for new in news]
+        inserted = insert_rows(
+            connection, invoices, rows, returning=("id", "pdv_id", "external_reference"), skip_conflicts_on=LIVE_REFERENCE_INDEX
+        )
+        return {(row.pdv_id, row.external_reference): row.id for row in inserted}
 
     # --- outbox ------------------------------------------------------------------------------
 

@@ -6,7 +6,10 @@ moment; calling it with a chosen batch makes the batch deterministic.
 
 from __future__ import annotations
 
-from encola.store.store import EnqueueResult, NewEvent, QuotaExceeded
+from concurrent.futures import ThreadPoolExecutor
+
+from encola.store.db import make_engine
+from encola.store.store import EnqueueResult, NewEvent, QuotaExceeded, Store
 from store_helpers import make_pdv
 from support import factura_b
 
@@ -72,3 +75,25 @@ def test_points_of_sale_in_one_batch_keep_their_own_references(store):
     assert all(result.invoice_id is not None for result in results)
     assert store.search_by_external_reference(first.pdv.id, "ref-1", 0, 5).total == 1
     assert store.search_by_external_reference(second.pdv.id, "ref-1", 0, 5).total == 1
+
+
+def test_two_processes_writing_the_same_references_store_each_once(store, database_url, clock):
+    """Two stores (as two API processes have), each with its own group-commit writer, race to
+    store the same 40 invoices: the live-reference index lets one of each pair in, and the
+    other answers with the invoice that got in."""
+    seller = make_pdv(store)
+    other = Store(make_engine(database_url), clock)
+    batch = [item(seller, f"ref-{i}") for i in range(40)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            mine, theirs = pool.map(lambda writer: [writer._enqueue_many([one])[0] for one in batch], (store, other))
+    finally:
+        other.engine.dispose()
+
+    for a, b in zip(mine, theirs):
+        assert (a.invoice_id is None) != (b.invoice_id is None)  # exactly one of the two stored it
+        winner = a.invoice_id or b.invoice_id
+        loser = b if a.invoice_id else a
+        assert loser.existing.id == winner
+    assert store.search_by_external_reference(seller.pdv.id, "ref-7", 0, 5).total == 1
+    assert len(store.events()) == 40

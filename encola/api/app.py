@@ -1,7 +1,9 @@
 """The HTTP app: TusFacturas-compatible endpoints under ``/app/api/v2/``.
 
-Every endpoint reads the raw body itself (no framework validation, so no framework 422s), answers
-with HTTP 200 and a TF envelope, and does its database work in a worker thread.
+Every endpoint reads the raw body itself (no framework validation, so no framework 422s) and
+answers with HTTP 200 and a TF envelope. Intake (nuevo_encola, lotes_encola), the hot path, runs
+on the event loop and awaits the group commit; the other endpoints do their database work in a
+worker thread.
 """
 
 from __future__ import annotations

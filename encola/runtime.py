@@ -7,7 +7,7 @@ import signal
 
 import httpx
 
-from encola.afip import AfipEndpoints, AfipTimeouts
+from encola.afip import AfipEndpoints, AfipTimeouts, AiohttpTransport
 from encola.api.app import Services
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
@@ -21,6 +21,9 @@ EMBEDDED_SIM_BASE = "http://afip-sim.internal"
 
 
 LISTENING_POLL_SECONDS = 2.0  # with LISTEN/NOTIFY, polling is only the safety net
+# AFIP connections per worker, shared by its lanes (each keeps at most two calls in flight).
+# With 100 lanes on the simulator, 64 emitted about as fast as 128 and a little faster than 32.
+AFIP_CONNECTIONS = 64
 
 
 def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Services:
@@ -45,9 +48,7 @@ def build_engine(store: Store, settings: Settings, services: Services | None = N
     timeouts = AfipTimeouts(connect=min(10.0, settings.afip_timeout), wsfe_read=settings.afip_timeout)
     mode = settings.afip_mode
     if mode == "simulator":
-        # 32 connections: measured best for 100 lanes; httpcore's pool spends CPU per pending
-        # request on every connection it holds, so more connections made calls slower.
-        http = httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
+        http = AiohttpTransport(max_connections=AFIP_CONNECTIONS)
         endpoints, simulated = AfipEndpoints.for_simulator(settings.afip_url), True
     elif mode == "embedded":
         from encola.afip_sim.server import create_app as create_simulator
@@ -58,7 +59,7 @@ def build_engine(store: Store, settings: Settings, services: Services | None = N
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=simulator), base_url=EMBEDDED_SIM_BASE)
         endpoints, simulated = AfipEndpoints.for_simulator(EMBEDDED_SIM_BASE), True
     else:
-        http = httpx.AsyncClient(trust_env=False, verify=True)
+        http = AiohttpTransport(max_connections=AFIP_CONNECTIONS)
         endpoints = AfipEndpoints.homologacion() if mode == "homologacion" else AfipEndpoints.produccion()
         simulated = False
     lanes = LaneStore(store, lease_seconds=settings.lane_lease_seconds)

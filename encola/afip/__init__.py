@@ -1,4 +1,4 @@
-"""AFIP client: WSAA (tickets) and WSFEv1 (CAE), over an injected httpx.AsyncClient.
+"""AFIP client: WSAA (tickets) and WSFEv1 (CAE), over an injected HTTP client (see `transport`).
 
 AFIP answers are values (`Accepted`, `Rejected`); whole-call failures are the
 exceptions in `encola.afip.errors`.
@@ -42,14 +42,15 @@ from encola.afip.models import (
     Ticket,
     Tributo,
 )
+from encola.afip.transport import AiohttpTransport
 from encola.afip.wsaa import Credentials, InMemoryTicketCache, TicketCache, WsaaClient
 from encola.afip.wsfe import WsfeClient
 
 __all__ = [
     "Accepted", "AfipAuthError", "AfipBadResponseError", "AfipCallError", "AfipClient", "AfipConnectionError",
     "AfipEndpoints", "AfipError", "AfipHttpError", "AfipMessage", "AfipNotSentError", "AfipServiceDownError", "AfipTimeouts",
-    "AfipTransientError", "AlicIva", "AlreadyAuthenticatedError", "CaeDetail", "CaeResult", "CbteAsoc",
-    "CertificateExpiredError", "CondicionIvaReceptor", "Credentials", "DetailResult", "InMemoryTicketCache",
+    "AfipTransientError", "AiohttpTransport", "AlicIva", "AlreadyAuthenticatedError", "CaeDetail", "CaeResult",
+    "CbteAsoc", "CertificateExpiredError", "CondicionIvaReceptor", "Credentials", "DetailResult", "InMemoryTicketCache",
     "Opcional", "ParamItem", "PeriodoAsoc", "PuntoVenta", "Rejected", "ServerStatus", "StoredComprobante",
     "Ticket", "TicketCache", "TokenRejectedError", "Tributo", "UntrustedCertificateError", "WsaaClient",
     "WsaaError", "WsfeClient", "cuit_of", "generate_test_certificate", "load_certificate", "load_private_key",

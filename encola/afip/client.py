@@ -9,6 +9,7 @@ import httpx
 
 from encola.afip.endpoints import AfipEndpoints
 from encola.afip.models import Ticket
+from encola.afip.transport import Http
 from encola.afip.wsaa import WSFE_SERVICE, Clock, Credentials, TicketCache, WsaaClient, now_argentina
 from encola.afip.wsfe import WsfeClient
 
@@ -33,7 +34,7 @@ class AfipClient(WsfeClient):
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Http,
         endpoints: AfipEndpoints,
         credentials: Credentials,
         cuit: int,

@@ -18,7 +18,7 @@ exceptions. Exceptions describe whole calls that did not produce an answer::
     │       └── UntrustedCertificateError   cms.cert.untrusted / cms.cert.invalid
     └── AfipCallError                 AFIP refused the call itself (Errors or a soap:Client fault)
 
-No httpx or lxml exception ever leaves `encola.afip`.
+No httpx, aiohttp or lxml exception ever leaves `encola.afip`.
 """
 
 from __future__ import annotations

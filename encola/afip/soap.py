@@ -1,7 +1,7 @@
-"""A thin SOAP 1.1 layer over httpx and lxml.
+"""A thin SOAP 1.1 layer over lxml and an HTTP client (httpx or aiohttp, see `transport`).
 
 `call` posts one envelope and returns the first element of the answer's Body,
-or raises from `encola.afip.errors`. It is the only place that touches httpx.
+or raises from `encola.afip.errors`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,8 @@ from dataclasses import dataclass
 import httpx
 from lxml import etree
 
-from encola.afip.errors import (
-    AfipBadResponseError,
-    AfipCallError,
-    AfipConnectionError,
-    AfipNotSentError,
-    AfipHttpError,
-)
+from encola.afip import transport
+from encola.afip.errors import AfipBadResponseError, AfipCallError, AfipHttpError
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -64,7 +59,7 @@ def fault_of(element: etree._Element) -> SoapFault | None:
 
 
 async def call(
-    http: httpx.AsyncClient,
+    http: transport.Http,
     url: str,
     soap_action: str,
     operation: etree._Element,
@@ -72,28 +67,19 @@ async def call(
 ) -> etree._Element:
     """POST `operation` in an envelope; return the answer's Body child (maybe a Fault)."""
     headers = {"Content-Type": 'text/xml; charset="UTF-8"', "SOAPAction": f'"{soap_action}"'}
-    try:
-        response = await http.post(url, content=envelope(operation), headers=headers, timeout=timeout)
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise AfipNotSentError(f"could not connect to {url}: {type(exc).__name__}: {exc}") from None
-    except httpx.TimeoutException as exc:
-        raise AfipConnectionError(f"timeout calling {url}: {type(exc).__name__}") from None
-    except (httpx.TransportError, OSError) as exc:
-        raise AfipConnectionError(f"connection to {url} failed: {type(exc).__name__}: {exc}") from None
-    except httpx.HTTPError as exc:
-        raise AfipConnectionError(f"HTTP error calling {url}: {type(exc).__name__}: {exc}") from None
-    return _answer(url, response)
+    status, content = await transport.post(http, url, envelope(operation), headers, timeout)
+    return _answer(url, status, content)
 
 
-def _answer(url: str, response: httpx.Response) -> etree._Element:
+def _answer(url: str, status: int, content: bytes) -> etree._Element:
     try:
-        element = body_child(response.content)
+        element = body_child(content)
     except ValueError as exc:
-        if response.status_code >= 500:
-            raise AfipHttpError(f"HTTP {response.status_code} from {url}", status_code=response.status_code) from None
-        if response.status_code >= 400:
-            raise AfipCallError(f"HTTP {response.status_code} from {url}") from None
+        if status >= 500:
+            raise AfipHttpError(f"HTTP {status} from {url}", status_code=status) from None
+        if status >= 400:
+            raise AfipCallError(f"HTTP {status} from {url}") from None
         raise AfipBadResponseError(f"unreadable answer from {url}: {exc}") from None
-    if response.status_code >= 500 and fault_of(element) is None:
-        raise AfipHttpError(f"HTTP {response.status_code} from {url}", status_code=response.status_code)
+    if status >= 500 and fault_of(element) is None:
+        raise AfipHttpError(f"HTTP {status} from {url}", status_code=status)
     return element

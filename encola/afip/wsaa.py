@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from lxml import etree
 
-from encola.afip import soap
+from encola.afip import soap, transport
 from encola.afip.certs import load_certificate, load_private_key
 from encola.afip.errors import (
     AfipBadResponseError,
@@ -165,7 +165,7 @@ class WsaaClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: transport.Http,
         url: str,
         credentials: Credentials,
         cache: TicketCache | None = None,

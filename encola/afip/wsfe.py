@@ -1,4 +1,4 @@
-"""WSFEv1 operations over an injected httpx.AsyncClient, authenticated through WSAA."""
+"""WSFEv1 operations over an injected HTTP client (see `transport`), authenticated through WSAA."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Awaitable, Callable, Sequence
 import httpx
 from lxml import etree
 
-from encola.afip import soap
+from encola.afip import soap, transport
 from encola.afip import wsfe_xml as x
 from encola.afip.errors import (
     AfipCallError,
@@ -59,7 +59,7 @@ class WsfeClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: transport.Http,
         url: str,
         cuit: int,
         tickets: TicketSource,

@@ -10,9 +10,16 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
-import httpx
-
-from encola.afip import AfipClient, AfipEndpoints, AfipTimeouts, Credentials, Ticket, generate_test_certificate
+from encola.afip import (
+    AfipClient,
+    AfipEndpoints,
+    AfipTimeouts,
+    AiohttpTransport,
+    Credentials,
+    Ticket,
+    generate_test_certificate,
+)
+from encola.afip.transport import Http
 from encola.store.lanes import LaneStore, StoredTicket
 
 
@@ -62,7 +69,7 @@ class AfipAccess:
     def __init__(
         self,
         lanes: LaneStore,
-        http: httpx.AsyncClient,
+        http: Http,
         endpoints: AfipEndpoints,
         *,
         simulated: bool,
@@ -90,6 +97,11 @@ class AfipAccess:
                     timeouts=self.timeouts,
                 )
             return self._clients[cuit]
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections this process holds to AFIP (an httpx client is the caller's)."""
+        if isinstance(self.http, AiohttpTransport):
+            await self.http.aclose()
 
     async def _credentials(self, cuit: str) -> tuple[str, str]:
         found = await asyncio.to_thread(self.lanes.credentials_of, cuit)

@@ -79,6 +79,7 @@ class Engine:
             for task in self._running.values():
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
+            await self.afip.aclose()
 
     async def tick(self) -> None:
         """Start a task for every due lane this worker can take."""

@@ -13,6 +13,7 @@ from encola.afip import (
     AfipConnectionError,
     AfipEndpoints,
     AfipHttpError,
+    AfipNotSentError,
     AfipServiceDownError,
     AfipTransientError,
     AlreadyAuthenticatedError,
@@ -71,6 +72,23 @@ async def test_network_failures_are_connection_errors(exc):
     async with http:
         with pytest.raises(AfipConnectionError):
             await client.last_authorized(1, 1)
+
+
+@pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("busy")])
+async def test_failures_before_anything_was_sent_say_so(exc):
+    http, client = wsfe_with(raising(exc))
+    async with http:
+        with pytest.raises(AfipNotSentError):
+            await client.last_authorized(1, 1)
+
+
+@pytest.mark.parametrize("exc", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), ConnectionResetError()])
+async def test_failures_after_sending_are_not_taken_for_unsent(exc):
+    http, client = wsfe_with(raising(exc))
+    async with http:
+        with pytest.raises(AfipConnectionError) as info:
+            await client.last_authorized(1, 1)
+    assert not isinstance(info.value, AfipNotSentError)
 
 
 async def test_http_503_html_page_is_transient():

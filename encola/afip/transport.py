@@ -1,0 +1,94 @@
+"""The HTTP exchange under the SOAP layer: POST bytes, get (status, bytes) or an AFIP error.
+
+Two clients, one contract:
+
+- ``httpx.AsyncClient``, for an in-process simulator (``httpx.ASGITransport``) and the tests'
+  mock transports;
+- :class:`AiohttpTransport`, for AFIP or a simulator over the network. A worker with a hundred
+  lanes keeps dozens of calls in flight, and httpx's connection pool spends CPU on every pending
+  request for every connection it holds: measured on this project's machine, 100 concurrent
+  callers over 32 connections cost 5.2 ms of CPU per call with httpx against 0.3 ms with aiohttp.
+
+Whichever client, failures are classified the same way: a request that certainly never reached
+the server (refused or timed out while connecting, no free connection in time) raises
+``AfipNotSentError``; anything after that (a timeout waiting for the answer, a dropped
+connection) raises ``AfipConnectionError``, whose outcome is unknown. Neither client retries a
+POST by itself. No httpx or aiohttp exception leaves this module.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+import httpx
+
+from encola.afip.errors import AfipConnectionError, AfipNotSentError
+
+
+async def post(
+    http: "Http", url: str, body: bytes, headers: dict[str, str], timeout: httpx.Timeout
+) -> tuple[int, bytes]:
+    """POST through either client (see the module's docstring); returns the status and the body."""
+    if isinstance(http, AiohttpTransport):
+        return await http.post(url, body, headers, timeout)
+    return await _post_httpx(http, url, body, headers, timeout)
+
+
+async def _post_httpx(
+    http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], timeout: httpx.Timeout
+) -> tuple[int, bytes]:
+    try:
+        response = await http.post(url, content=body, headers=headers, timeout=timeout)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise AfipNotSentError(f"could not connect to {url}: {type(exc).__name__}: {exc}") from None
+    except httpx.TimeoutException as exc:
+        raise AfipConnectionError(f"timeout calling {url}: {type(exc).__name__}") from None
+    except (httpx.TransportError, OSError) as exc:
+        raise AfipConnectionError(f"connection to {url} failed: {type(exc).__name__}: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise AfipConnectionError(f"HTTP error calling {url}: {type(exc).__name__}: {exc}") from None
+    return response.status_code, response.content
+
+
+class AiohttpTransport:
+    """AFIP over the network with aiohttp: a pool of at most ``max_connections`` keep-alive
+    connections, opened on first use (an aiohttp session needs the running event loop) and
+    closed by :meth:`aclose`. TLS certificates are verified, with ``ssl_context`` when given
+    (AFIP's servers may need ``DEFAULT@SECLEVEL=1``, see docs/afip.md)."""
+
+    def __init__(self, *, max_connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.max_connections = max_connections
+        self.ssl_context = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self.ssl_context or True)
+        self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: httpx.Timeout) -> tuple[int, bytes]:
+        session = self._session or self._open()
+        limits = aiohttp.ClientTimeout(
+            total=None,
+            connect=timeout.pool,  # waiting for a free connection, then opening it: nothing sent yet
+            sock_connect=timeout.connect,
+            sock_read=timeout.read,
+        )
+        try:
+            async with session.post(url, data=body, headers=headers, timeout=limits, allow_redirects=False) as response:
+                return response.status, await response.read()
+        except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as exc:
+            raise AfipNotSentError(f"could not connect to {url}: {type(exc).__name__}: {exc}") from None
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise AfipConnectionError(f"timeout calling {url}: {type(exc).__name__}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise AfipConnectionError(f"connection to {url} failed: {type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+Http = httpx.AsyncClient | AiohttpTransport  # what the AFIP clients take

@@ -50,7 +50,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "py
 ENCOLA = [PYTHON, "-m", "encola.cli"]
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "dequeue")  # and, opt-in, the diagnostic "intake_bare"
+PHASES = ("e2e", "intake", "webhooks", "emission", "dequeue")
 LATENCY_MS = 300
 BATCH = 250
 WEBHOOK_TOKEN = "bench-webhook-token"
@@ -550,18 +550,6 @@ class BackendRun:
             self.results["intake"] = asyncio.run(self.intake(bases, apis))
             self.results["intake"]["hook_backlog_drain_s"] = r(self.wait_hooks_drained(120), 2)
         timer("intake")
-        if "intake_bare" in phases:  # diagnostic: the same API processes without their dispatcher
-            bare = []
-            for i in range(self.b.api_processes):
-                port = free_port()
-                bare.append(Proc(h, f"{self.b.name}-bare{i + 1}", [PYTHON, str(HERE / "api_without_dispatcher.py"),
-                                 str(port)], h.env(self.b, sim), port=port))
-            for proc in bare:
-                proc.wait_http("/health")
-            self.clear()
-            self.results["intake_bare"] = asyncio.run(self.intake([p.base for p in bare], bare))
-            h.stop(*bare)
-            self.clear()
         if "webhooks" in phases:
             self.results["webhooks"] = self.webhooks(apis)
         timer("webhooks")
@@ -929,11 +917,15 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
         target = "≥500/s SQLite, ≥1,000/s PG (2 API); p99 <100 ms" if level == "16" else ""
         rows.append([f"intake, {level} client{'s' if level != '1' else ''}", *(cell(b, intake(level, True)) for b in backends),
                      target])
-    if any(isinstance(results.get(b), dict) and "intake_bare" in results[b] for b in backends):
-        for level in ("1", "16", "64"):
-            def bare(d, level=level):
-                return intake(level)({"intake": d["intake_bare"]})
-            rows.append([f"(diagnostic) intake without dispatcher, {level}", *(cell(b, bare) for b in backends), ""])
+
+    def intake_cpu(d):
+        cpu = d["intake"]["levels"]["16"]["cpu_ms_per_accepted"]
+        api = sum(v for k, v in cpu.items() if k.startswith("api"))
+        return f"{cpu['total']:.2f} ms (encola {api:.2f}, PostgreSQL {cpu.get('postgresql', 0):.2f})" \
+            if "postgresql" in cpu else f"{cpu['total']:.2f} ms (encola {api:.2f})"
+
+    rows.append(["intake, 16 clients: CPU per accepted, all processes", *(cell(b, intake_cpu) for b in backends),
+                 "2 cores ÷ this = ceiling"])
     anchors = {"1 lane": "TF 0.17–0.25/s; limit 833/s; target ≥417/s",
                "10 lanes": "TF 1.7–2.5/s; limit 8,333/s",
                "100 PDVs": "TF 17–25/s; limit 83,333/s; target ≥500/s",
@@ -1006,7 +998,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small counts; under two minutes on 2 cores")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     parser.add_argument("--phases", default=",".join(PHASES),
-                        help=f"comma-separated subset of {','.join(PHASES)},intake_bare (default: all but intake_bare)")
+                        help=f"comma-separated subset of {','.join(PHASES)} (default: all)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="record py-spy raw profiles of the servers into this directory (needs py-spy)")
     args = parser.parse_args()

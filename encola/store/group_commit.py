@@ -14,7 +14,14 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from typing import Callable, Generic, Sequence, TypeVar
+
+# How long the writer waits for more requests when several came at once. Each commit costs
+# round trips and server work whatever its size; at 16 clients on PostgreSQL (2 API processes)
+# commits of ~4 invoices became ~5.5 and CPU per invoice fell ~5 % (A/B, two runs each), for
+# ~1 ms more latency. A request that came alone is written at once.
+LINGER_SECONDS = 0.001
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -40,6 +47,13 @@ class GroupCommit(Generic[Item, Result]):
         self._queue.put((item, loop, future))
         return await future
 
+    def _take_waiting(self, batch: list) -> None:
+        while len(batch) < self._max_batch:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return
+
     def _ensure_thread(self) -> None:
         if self._thread is None:
             with self._start_lock:
@@ -50,11 +64,11 @@ class GroupCommit(Generic[Item, Result]):
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            self._take_waiting(batch)
+            if 1 < len(batch) < self._max_batch:
+                # Requests are arriving together: let the ones in flight catch this commit too.
+                time.sleep(LINGER_SECONDS)
+                self._take_waiting(batch)
             try:
                 results = self._write_many([item for item, _, _ in batch])
             except BaseException as exc:  # the whole batch failed: every caller hears why

@@ -6,6 +6,7 @@ moment; calling it with a chosen batch makes the batch deterministic.
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from encola.store.db import make_engine
@@ -97,3 +98,18 @@ def test_two_processes_writing_the_same_references_store_each_once(store, databa
         assert loser.existing.id == winner
     assert store.search_by_external_reference(seller.pdv.id, "ref-7", 0, 5).total == 1
     assert len(store.events()) == 40
+
+
+def test_a_lote_is_stored_in_its_order_whatever_commits_it_spans(store):
+    """A lote's invoices are queued for the writer together; their ids (a lane's order among
+    invoices of one date) must follow the lote's order."""
+    seller = make_pdv(store)
+    today = seller.intake.clock.today()
+    requests = [factura_b(seller.keys, reference=f"lote-{i}", fecha=today, punto_venta=seller.pdv.punto_venta)
+                for i in range(60)]
+
+    answer = asyncio.run(seller.intake.submit_lote(seller.pdv, {**seller.keys, "requests": requests}))
+
+    assert answer["error"] == "N" and len(answer["response"]) == 60
+    ids = [store.search_by_external_reference(seller.pdv.id, f"lote-{i}", 0, 5).rows[0].id for i in range(60)]
+    assert ids == sorted(ids)

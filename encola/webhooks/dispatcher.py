@@ -25,6 +25,7 @@ from encola.webhooks.urls import UrlRefused, check_url
 log = logging.getLogger("encola.webhooks")
 POLL_SECONDS = 0.5  # also picks up events written by other processes
 GATHER_SECONDS = 0.05
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 def next_retry_at(now: datetime, attempts_done: int, schedule: tuple[float, ...]) -> datetime | None:
@@ -117,13 +118,6 @@ class Dispatcher:
             await asyncio.to_thread(self.store.record_attempts, attempts)
         return len(events)
 
-    async def deliver(self, event: HookEvent) -> bool:
-        """Attempt one event and record the attempt; whether it was acknowledged."""
-        url = event.webhook_url or ""
-        attempt = await self.attempt(event, await asyncio.to_thread(self._check_urls, {url}))
-        await asyncio.to_thread(self.store.record_attempts, [attempt])
-        return attempt.delivered
-
     def _check_urls(self, urls: set[str]) -> dict[str, UrlRefused]:
         """Why each refused URL is refused; checked once per round, since resolving a name blocks."""
         refusals = {}
@@ -158,7 +152,9 @@ class Dispatcher:
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 status_code = response.status
-                await response.read()  # so the connection can carry the next hook
+                # Read the (short) answer so the connection can carry the next hook; a longer one
+                # is not kept in memory, and its connection is closed instead of reused.
+                await response.content.read(MAX_ANSWER_BYTES)
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except UrlRefused as refused:

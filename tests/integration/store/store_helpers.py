@@ -46,10 +46,12 @@ def make_pdv(store: Store, webhook_url: str | None = "http://127.0.0.1:9/hook", 
 class TinyServer:
     """A real HTTP server on 127.0.0.1 whose answer is a function of the request count.
 
-    ``answer(n)`` returns (status, headers, delay in seconds) for the n-th request (from 1).
+    ``answer(n)`` returns (status, headers, delay in seconds) for the n-th request (from 1);
+    every answer carries ``answer_body``.
     """
 
     answer: Callable[[int], tuple[int, dict, float]]
+    answer_body: bytes = b""
     paths: list[str] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)
 
@@ -68,9 +70,10 @@ class TinyServer:
                 time.sleep(delay)
                 try:
                     self.send_response(status)
-                    for name, value in {"Content-Length": "0", **headers}.items():
+                    for name, value in {"Content-Length": str(len(server.answer_body)), **headers}.items():
                         self.send_header(name, value)
                     self.end_headers()
+                    self.wfile.write(server.answer_body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting, as it should
 

@@ -34,8 +34,8 @@ async def dispatching(store, clock, **overrides):
 def server():
     made: list[TinyServer] = []
 
-    def start(answer) -> TinyServer:
-        made.append(TinyServer(answer))
+    def start(answer, body: bytes = b"") -> TinyServer:
+        made.append(TinyServer(answer, answer_body=body))
         return made[-1]
 
     yield start
@@ -305,3 +305,17 @@ async def test_one_round_delivers_at_most_the_concurrency_limit(store, clock, re
     async with dispatching(store, clock, webhook_concurrency=2) as dispatcher:
         assert [await dispatcher.run_once() for _ in range(4)] == [2, 2, 1, 0]
     assert sorted(h.body["external_reference"] for h in receiver.hooks) == [f"ref-{i}" for i in range(5)]
+
+
+async def test_a_long_answer_still_acknowledges_and_the_next_hook_goes_out(store, clock, server):
+    # Only the first 64 KiB of an answer are read; its connection is dropped, not reused.
+    talkative = server(lambda n: (200, {}, 0), body=b"x" * (1024 * 1024))
+    seller = make_pdv(store, talkative.url)
+    store.record_event(seller.pdv.id, NewEvent("encolado", "ref-1"))
+    async with dispatching(store, clock) as dispatcher:
+        assert await dispatcher.run_once() == 1
+        store.record_event(seller.pdv.id, NewEvent("encolado", "ref-2"))
+        assert await dispatcher.run_once() == 1
+
+    assert [event.state for event in store.events()] == ["delivered", "delivered"]
+    assert len(talkative.bodies) == 2

@@ -31,7 +31,7 @@ def authenticate(store: Store, body: dict) -> Pdv | Error:
 async def authenticate_on_loop(store: Store, body: dict) -> Pdv | Error:
     """authenticate, on the event loop when the point of sale is in memory (nearly always),
     in a worker thread when it must be read from the database."""
-    apikey = body.get("apikey")
-    if isinstance(apikey, (str, int)) and store.pdv_is_cached(str(apikey).strip()):
+    apikey = (f.text(body.get("apikey")) or "").strip()  # as authenticate reads it
+    if apikey and store.pdv_is_cached(apikey):
         return authenticate(store, body)
     return await asyncio.to_thread(authenticate, store, body)

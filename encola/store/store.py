@@ -215,16 +215,13 @@ _PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.
 # Hot-path statements are built once with bound parameters: constructing a statement per call
 # (``.values(**row)``, fresh ``where`` clauses) cost more CPU than the query itself.
 _PDV_BY_APIKEY = select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.apikey == bindparam("apikey"))
-_LIVE_BY_REFERENCE = select(invoices).where(
-    invoices.c.pdv_id == bindparam("pdv_id"),
-    invoices.c.external_reference == bindparam("reference"),
-    invoices.c.state.in_(LIVE_STATES),
-)
 _LIVE_BY_REFERENCES = select(invoices).where(
     invoices.c.pdv_id == bindparam("pdv_id"),
     invoices.c.external_reference.in_(bindparam("references", expanding=True)),
     invoices.c.state.in_(LIVE_STATES),
 )
+
+
 def _claim_events(skip_locked: bool):
     """Lease the earliest due events in one statement; another dispatcher's claims are skipped."""
     due = (
@@ -355,18 +352,19 @@ class Store:
         a change made in this process is seen at once, one made by another process within
         that time.
         """
-        now = time.monotonic()
-        cached = self._pdv_cache.get(apikey)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        return self._load_pdv(apikey, now)
+        cached = self._cached_pdv(apikey)
+        return cached[0] if cached is not None else self._load_pdv(apikey)
 
     def pdv_is_cached(self, apikey: str) -> bool:
         """Whether pdv_by_apikey would answer from memory (so it can run on the event loop)."""
-        cached = self._pdv_cache.get(apikey)
-        return cached is not None and cached[1] > time.monotonic()
+        return self._cached_pdv(apikey) is not None
 
-    def _load_pdv(self, apikey: str, now: float) -> Pdv | None:
+    def _cached_pdv(self, apikey: str) -> tuple[Pdv, float] | None:
+        cached = self._pdv_cache.get(apikey)
+        return cached if cached is not None and cached[1] > time.monotonic() else None
+
+    def _load_pdv(self, apikey: str) -> Pdv | None:
+        now = time.monotonic()
         with self.reading() as connection:
             row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
         pdv = Pdv.from_row(row) if row else None
@@ -446,7 +444,7 @@ class Store:
     def _enqueue_one(self, connection: Connection, new: NewInvoice, event: NewEvent, cupo, workspace_id) -> EnqueueResult | Exception:
         key = (new.pdv_id, new.external_reference)
         for _ in range(3):
-            existing = self._live_by_external_reference(connection, new.pdv_id, new.external_reference)
+            existing = self._live_by_references(connection, [new]).get(key)
             if existing is not None:
                 return EnqueueResult(existing=existing)
             if cupo is not None:
@@ -471,10 +469,6 @@ class Store:
                 found = InvoiceRow.from_row(row)
                 live[(found.pdv_id, found.external_reference)] = found
         return live
-
-    def _live_by_external_reference(self, connection: Connection, pdv_id: int, reference: str) -> InvoiceRow | None:
-        row = connection.execute(_LIVE_BY_REFERENCE, {"pdv_id": pdv_id, "reference": reference}).first()
-        return InvoiceRow.from_row(row) if row else None
 
     def _check_quota(self, connection: Connection, workspace_id: int, cupo: int) -> None:
         """Refuse when the workspace has used its monthly quota (calendar month, UTC-3)."""

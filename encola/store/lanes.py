@@ -96,9 +96,10 @@ _MARK_EMITTED = (
 # psycopg runs an executemany as one statement per invoice and its thread waits for every answer,
 # and under a busy event loop each wait ends with a wait for the GIL (100–200 ms per batch of 250
 # measured in the worker). SQLite runs in-process, where executemany is the cheaper path.
+# Arrays go in binary (``%b``), which psycopg sends without escaping each element (store/bulk.py).
 _ASSIGN_NUMBERS_PG = """
 UPDATE invoices SET state = 'processing', numero = v.numero, updated_at = %(now)s
-FROM unnest(%(ids)s::integer[], %(fechas)s::date[], %(numeros)s::integer[]) AS v(id, fecha, numero)
+FROM unnest(%(ids)b::integer[], %(fechas)b::date[], %(numeros)b::integer[]) AS v(id, fecha, numero)
 WHERE invoices.id = v.id AND invoices.state = 'queued' AND invoices.fecha = v.fecha
 """
 # The results and their ``emitido`` events in one statement: an event for each invoice emitted.
@@ -107,8 +108,8 @@ WITH emitted AS (
     UPDATE invoices SET state = 'emitted', cae = v.cae, cae_vencimiento = v.cae_vencimiento,
         afip_qr = v.afip_qr, afip_codigo_barras = v.afip_codigo_barras, observaciones = v.observaciones,
         emitted_at = %(now)s, updated_at = %(now)s
-    FROM unnest(%(ids)s::integer[], %(caes)s::text[], %(vencimientos)s::date[], %(qrs)s::text[],
-                %(barcodes)s::text[], %(observaciones)s::text[], %(hook_ids)s::text[])
+    FROM unnest(%(ids)b::integer[], %(caes)b::text[], %(vencimientos)b::date[], %(qrs)b::text[],
+                %(barcodes)b::text[], %(observaciones)b::text[], %(hook_ids)b::text[])
         AS v(id, cae, cae_vencimiento, afip_qr, afip_codigo_barras, observaciones, hook_id)
     WHERE invoices.id = v.id AND invoices.state = 'processing'
     RETURNING invoices.id, invoices.pdv_id, invoices.external_reference, v.hook_id

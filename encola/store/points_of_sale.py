@@ -1,0 +1,96 @@
+"""Workspaces and points of sale: creation, settings, and the credentials' lookup (cached)."""
+
+from __future__ import annotations
+
+import time
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from encola.store.rows import Pdv
+from encola.store.schema import pdvs, workspaces
+
+PDV_CACHE_SECONDS = 1.0
+
+_PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.c.cupo_mensual]
+
+# Hot-path statements are built once with bound parameters: constructing a statement per call
+# (``.values(**row)``, fresh ``where`` clauses) cost more CPU than the query itself.
+_PDV_BY_APIKEY = select(*_PDV_COLUMNS).join(workspaces).where(pdvs.c.apikey == bindparam("apikey"))
+
+
+class PointsOfSaleQueries:
+    """Mixed into Store: the statements on workspaces and points of sale."""
+
+    def create_workspace(self, connection: Connection, nombre: str) -> int:
+        """Insert a workspace (active, no monthly limit)."""
+        return connection.execute(
+            insert(workspaces).values(nombre=nombre, activo=True, created_at=self.clock.now())
+        ).inserted_primary_key[0]
+
+    def workspace_of_cuit(self, connection: Connection, cuit: str) -> int | None:
+        """The workspace that already holds a CUIT, if any."""
+        return connection.execute(
+            select(pdvs.c.workspace_id).where(pdvs.c.cuit == cuit).order_by(pdvs.c.id).limit(1)
+        ).scalar()
+
+    def update_workspace(self, connection: Connection, workspace_id: int, **values) -> None:
+        """Change a workspace's activo / cupo_mensual."""
+        connection.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(**values))
+        self._pdv_cache.clear()
+
+    def insert_pdv(self, connection: Connection, **values) -> int:
+        """Insert a point of sale; raises IntegrityError when (cuit, punto_venta) exists."""
+        now = self.clock.now()
+        return connection.execute(
+            insert(pdvs).values(created_at=now, updated_at=now, **values)
+        ).inserted_primary_key[0]
+
+    def update_pdv(self, connection: Connection, pdv_id: int, **values) -> None:
+        """Change a point of sale's settings or keys."""
+        connection.execute(
+            update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **values)
+        )
+        self._pdv_cache.clear()
+
+    def pdv_by_apikey(self, apikey: str) -> Pdv | None:
+        """The point of sale an apikey names (the credentials' lookup key).
+
+        Every request looks its point of sale up, so answers are kept for PDV_CACHE_SECONDS:
+        a change made in this process is seen at once, one made by another process within
+        that time.
+        """
+        cached = self._cached_pdv(apikey)
+        return cached[0] if cached is not None else self._load_pdv(apikey)
+
+    def pdv_is_cached(self, apikey: str) -> bool:
+        """Whether pdv_by_apikey would answer from memory (so it can run on the event loop)."""
+        return self._cached_pdv(apikey) is not None
+
+    def _cached_pdv(self, apikey: str) -> tuple[Pdv, float] | None:
+        cached = self._pdv_cache.get(apikey)
+        return cached if cached is not None and cached[1] > time.monotonic() else None
+
+    def _load_pdv(self, apikey: str) -> Pdv | None:
+        now = time.monotonic()
+        with self.reading() as connection:
+            row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
+        pdv = Pdv.from_row(row) if row else None
+        if pdv is not None:
+            if len(self._pdv_cache) > 10_000:
+                self._pdv_cache.clear()
+            self._pdv_cache[apikey] = (pdv, now + PDV_CACHE_SECONDS)
+        return pdv
+
+    def pdv(self, connection: Connection, *, cuit: str, punto_venta: int) -> Pdv | None:
+        """The point of sale (cuit, punto_venta)."""
+        row = connection.execute(
+            select(*_PDV_COLUMNS)
+            .join(workspaces)
+            .where(pdvs.c.cuit == cuit, pdvs.c.punto_venta == punto_venta)
+        ).first()
+        return Pdv.from_row(row) if row else None
+
+    def all_pdvs(self) -> list[Pdv]:
+        with self.reading() as connection:
+            rows = connection.execute(select(*_PDV_COLUMNS).join(workspaces).order_by(pdvs.c.id)).all()
+        return [Pdv.from_row(row) for row in rows]
+

@@ -1,0 +1,171 @@
+"""The rows the store hands out: frozen dataclasses built ``from_row``, never SQLAlchemy objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from encola import jsontext
+
+
+def _from_mapping(cls, mapping, **computed):
+    """A frozen row dataclass from a result row: same-named columns, plus computed fields."""
+    return cls(**{f.name: computed[f.name] if f.name in computed else mapping[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Pdv:
+    id: int
+    workspace_id: int
+    cuit: str
+    punto_venta: int
+    razon_social: str
+    condicion_iva: str
+    conceptos: str
+    webhook_url: str | None
+    webhook_token: str
+    apikey: str
+    usertoken_hash: str
+    apitoken_hash: str
+    activo: bool
+    workspace_activo: bool
+    cupo_mensual: int | None
+    has_certificate: bool
+
+    @classmethod
+    def from_row(cls, row) -> "Pdv":
+        return _from_mapping(
+            cls,
+            row._mapping,
+            activo=bool(row.activo),
+            workspace_activo=bool(row.workspace_activo),
+            has_certificate=row.cert_pem is not None,
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    pdv_id: int
+    cuit: str
+    punto_venta: int
+    cbte_tipo: int
+    tipo: str
+    external_reference: str
+    request_hash: str
+    fecha: date
+    vencimiento: date | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    numero: int | None
+    cae: str | None
+    cae_vencimiento: date | None
+    afip_qr: str | None
+    afip_codigo_barras: str | None
+    errors: list
+    total: str
+    afip: dict
+    view: dict | None
+    response: dict | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row) -> "InvoiceRow":
+        # The engine selects without the (large) view and response; they stay None then.
+        mapping = row._mapping
+        decoded = {name: jsontext.loads(mapping[name]) if name in mapping else None for name in ("errors", "afip", "view", "response")}
+        return _from_mapping(cls, mapping, **decoded)
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    id: int
+    hook_id: str
+    pdv_id: int
+    recurso: str
+    evento: str
+    external_reference: str
+    msg: list
+    creado: datetime
+    state: str
+    attempts: int
+    webhook_url: str | None = None
+    webhook_token: str = ""
+
+    @classmethod
+    def from_row(cls, row) -> "HookEvent":
+        mapping = row._mapping
+        return _from_mapping(
+            cls,
+            mapping,
+            msg=jsontext.loads(mapping["msg"]),
+            webhook_url=mapping.get("webhook_url"),
+            webhook_token=mapping.get("webhook_token") or "",
+        )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one delivery attempt, as the dispatcher hands it to the store."""
+
+    event: HookEvent
+    url: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    delivered: bool
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An outbox event to write in the same transaction as the state change it reports."""
+
+    evento: str
+    external_reference: str
+    msg: tuple[str, ...] = ()
+    recurso: str = "facturacion"
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    pdv_id: int
+    cuit: str
+    punto_venta: int
+    cbte_tipo: int
+    tipo: str
+    external_reference: str
+    request_hash: str
+    fecha: date
+    vencimiento: date | None
+    total: str
+    afip: dict
+    view: dict
+    response: dict
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """Either the new invoice's id, or the live invoice that already holds the reference."""
+
+    invoice_id: int | None = None
+    existing: InvoiceRow | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    rows: list[InvoiceRow]
+
+
+class ReferenceInUse(Exception):
+    """Another live invoice of the PDV holds the external_reference (the partial unique index)."""
+
+
+class QuotaExceeded(Exception):
+    def __init__(self, used: int, cupo: int):
+        super().__init__(f"{used} of {cupo}")
+        self.used, self.cupo = used, cupo
+

@@ -114,9 +114,15 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
 
     def route(path: str, work: Work | AsyncWork, summary: str, *, wakes: bool = True, on_loop: bool = False) -> None:
         async def handler(request: Request) -> Response:
-            if on_loop:
-                return await intake_endpoint(request, work)
-            return await endpoint(request, work, wakes=wakes)
+            # Caught here, not by FastAPI's handler for Exception: Starlette's ServerErrorMiddleware
+            # re-raises after answering, so the server would log a second traceback and drop the
+            # keep-alive connection under the client's next request.
+            try:
+                if on_loop:
+                    return await intake_endpoint(request, work)
+                return await endpoint(request, work, wakes=wakes)
+            except Exception as exc:
+                return _unexpected_error(request, exc)
 
         if on_loop:
             intake_routes[PREFIX + path] = handler
@@ -187,14 +193,19 @@ class IntakeFirst:
     async def __call__(self, scope, receive, send) -> None:
         handler = self.routes.get(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
         if handler is None:
-            await self.app(scope, receive, send)
+            await self._fastapi(scope, receive, send)
             return
-        request = Request(scope, receive)
+        await (await handler(Request(scope, receive)))(scope, receive, send)
+
+    async def _fastapi(self, scope, receive, send) -> None:
         try:
-            response = await handler(request)
-        except Exception as exc:
-            response = _unexpected_error(request, exc)
-        await response(scope, receive, send)
+            await self.app(scope, receive, send)
+        except Exception:
+            # ServerErrorMiddleware re-raises what it has already answered (503, through
+            # _unexpected_error, which logged it); raised further, the server would log it
+            # again and close the connection. Anything else (lifespan, websockets) goes on.
+            if scope["type"] != "http":
+                raise
 
 
 def _authenticated(store: Store, work: Work, body: dict) -> tuple[dict, bool]:

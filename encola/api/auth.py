@@ -15,7 +15,7 @@ def authenticate(store: Store, body: dict) -> Pdv | Error:
     if not usertoken or not apikey or not apitoken:
         return err("TFC-1006")
     apikey = apikey.strip()
-    pdv = store.pdv_by_apikey(apikey) if apikey.isdigit() and len(apikey) <= 20 else None
+    pdv = store.pdv_by_apikey(apikey) if f.ascii_digits(apikey) and len(apikey) <= 20 else None
     # Compare both tokens even when the first fails, so timing tells nothing about which was wrong.
     user_ok = token_matches(usertoken, pdv.usertoken_hash if pdv else "0" * 64)
     api_ok = token_matches(apitoken, pdv.apitoken_hash if pdv else "0" * 64)

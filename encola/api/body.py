@@ -1,12 +1,28 @@
-"""Reading a request body into a JSON object, answering every kind of malformed input."""
+"""Reading a request body into a JSON object, answering every kind of malformed input.
+
+Everything a client can put in a body is refused here, before authentication, if the rest of
+encola could not carry it: a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON but no UTF-8
+encoder, ours nor the database's, accepts it), NUL (PostgreSQL refuses it in text), the Unicode
+noncharacters, and nesting deeper than any TF request needs.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.requests import ClientDisconnect, Request
 
 from encola.domain.errors import Error, err
+
+# TF's deepest request (a lote of comprobantes with detalle and producto) nests 6 levels.
+MAX_DEPTH = 32
+# NUL, lone surrogates, and the noncharacters: U+FDD0..U+FDEF and the last two of every plane.
+_REFUSED_CHAR = re.compile(
+    "[\x00\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+    + "]"
+)
 
 
 class BodyError(Exception):
@@ -18,7 +34,7 @@ class BodyError(Exception):
 async def read_json_object(request: Request, limit: int) -> dict:
     """The body as a dict; raises BodyError (too large, not UTF-8, not JSON, not an object)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyError(err("TFC-1004", limite=limit))
     chunks, size = [], 0
     try:
@@ -49,7 +65,49 @@ def parse_json_object(raw: bytes) -> dict:
         raise BodyError(err("TFC-1001", detalle="anidamiento excesivo")) from None
     if not isinstance(value, dict):
         raise BodyError(err("TFC-1002"))
+    # Raw characters are already UTF-8 scalars: only an escape (\u...) can bring a surrogate or NUL,
+    # and a regex over the text finds the raw noncharacters; the walk runs only when either may be.
+    _check_depth(value)
+    if "\\u" in text or _REFUSED_CHAR.search(text):
+        _check_strings(value)
     return value
+
+
+def _check_strings(value: dict) -> None:
+    """Refuse a body with a character encola cannot store or answer, naming where it is."""
+    pending: list[tuple[str, object]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if _REFUSED_CHAR.search(key):
+                    _refuse_character(f"un nombre de campo de {path}" if path else "un nombre de campo del request")
+                pending.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+        elif isinstance(item, str) and _REFUSED_CHAR.search(item):
+            _refuse_character(path)
+
+
+def _refuse_character(where: str) -> None:
+    # ``where`` is built from keys already checked, so it can be echoed; long keys are cut.
+    raise BodyError(err("TFC-1016", campo=where if len(where) <= 120 else where[:117] + "..."))
+
+
+def _check_depth(value: object) -> None:
+    """Refuse nesting deeper than MAX_DEPTH: our encoders (orjson stops at 255) must never meet it."""
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for item in level
+            if isinstance(item, (dict, list))
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return
+    raise BodyError(err("TFC-1001", detalle=f"anidamiento de mas de {MAX_DEPTH} niveles"))
 
 
 def _reject_constant(name: str):

@@ -13,6 +13,12 @@ from encola.store.store import InvoiceRow, Page, Pdv, Store
 
 MAX_LIMITE = 1000
 DEFAULT_LIMITE = 100
+# pagina × limite is the query's OFFSET: keep it within a signed 32-bit integer, which both
+# databases take, instead of letting the driver refuse (or overflow on) a larger one.
+MAX_OFFSET = 2**31 - 1
+# AFIP numbers comprobantes with 8 digits; anything larger matches nothing and would overflow
+# PostgreSQL's INTEGER column in the query.
+MAX_NUMERO = 99999999
 NO_CAE_VENCIMIENTO = "01/01/2000"
 
 
@@ -41,14 +47,15 @@ def present(row: InvoiceRow) -> dict:
 
 
 def _paging(body: dict) -> tuple[int, int] | dict:
-    pagina = 0 if f.absent(body.get("pagina")) else f.integer(body.get("pagina"))
-    if pagina is None:
-        return _consulta_error("TFC-7005")
     limite = DEFAULT_LIMITE if f.absent(body.get("limite")) else f.integer(body.get("limite"))
     if limite is None or limite > MAX_LIMITE:
         return _consulta_error("TFC-7004")
     # TF documents 0 as the minimum: read it as "the default page size", not an empty page.
-    return pagina, limite or DEFAULT_LIMITE
+    limite = limite or DEFAULT_LIMITE
+    pagina = 0 if f.absent(body.get("pagina")) else f.integer(body.get("pagina"))
+    if pagina is None or pagina * limite > MAX_OFFSET:
+        return _consulta_error("TFC-7005", maximo=MAX_OFFSET // limite)
+    return pagina, limite
 
 
 def _consulta_error(code: str, **fields) -> dict:
@@ -97,10 +104,11 @@ def _search_numbers(store: Store, pdv: Pdv, criteria: dict, pagina: int, limite:
     if punto_venta is not None and punto_venta != pdv.punto_venta:
         return {"rta": "OK", "error": "N", "total": 0, "errores": [], "comprobantes": []}
     desde, hasta = f.integer(criteria.get("numero_desde")), f.integer(criteria.get("numero_hasta"))
-    if desde is None:
-        return _consulta_error("TFC-7006", campo="numero_desde")
-    if hasta is None:
-        return _consulta_error("TFC-7006", campo="numero_hasta")
+    for name, value in (("numero_desde", desde), ("numero_hasta", hasta)):
+        if value is None:
+            return _consulta_error("TFC-7006", campo=name)
+        if value > MAX_NUMERO:
+            return _consulta_error("TFC-7010", campo=name, minimo=0, maximo=MAX_NUMERO)
     return store.search_by_numbers(pdv.id, tipo.cbte_tipo, desde, hasta, pagina, limite)
 
 
@@ -116,6 +124,8 @@ def consulta(store: Store, pdv: Pdv, body: dict) -> dict:
         return {**error_envelope([err("TFC-2003", tipo=f.text(criteria.get("tipo")) or "vacio")], None), "rta": "ERROR"}
     if numero is None:
         return {**error_envelope([err("TFC-7006", campo="numero")], None), "rta": "ERROR"}
+    if numero > MAX_NUMERO:
+        return {**error_envelope([err("TFC-7010", campo="numero", minimo=0, maximo=MAX_NUMERO)], None), "rta": "ERROR"}
     row = None
     if punto_venta in (None, pdv.punto_venta):
         row = store.invoice_by_number(pdv.id, tipo.cbte_tipo, numero)

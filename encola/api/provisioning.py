@@ -39,7 +39,7 @@ def check_spec(spec: PdvSpec, allow_private: bool) -> list[Error]:
     errors = []
     # Only the shape: AFIP itself vouches for the emitter's CUIT through its certificate, and
     # test set-ups (and the simulator) use made-up numbers.
-    if not (len(spec.cuit) == 11 and spec.cuit.isdigit()):
+    if not (len(spec.cuit) == 11 and spec.cuit.isascii() and spec.cuit.isdigit()):
         errors.append(err("TFC-5002"))
     if not 0 < spec.punto_venta < 99999:
         errors.append(err("TFC-5003"))

@@ -34,6 +34,7 @@ MESSAGES: dict[str, str] = {
     "TFC-1013": "Debe enviar el bloque {bloque} como un objeto JSON.",
     "TFC-1014": "El servicio no se encuentra disponible en este momento. Intente nuevamente en unos segundos.",
     "TFC-1015": "Se excedio el tiempo de espera para leer el request.",
+    "TFC-1016": "El request enviado contiene un caracter no permitido (NUL, sustituto UTF-16 sin par o no-caracter Unicode) en {campo}.",
     # The comprobante block
     "TFC-2001": "El campo fecha es requerido y debe tener el formato dd/mm/aaaa.",
     "TFC-2002": "El campo tipo es requerido.",
@@ -68,6 +69,7 @@ MESSAGES: dict[str, str] = {
     "TFC-2031": "El bloque datos_informativos es invalido: {detalle}.",
     "TFC-2032": "Un emisor con condicion de IVA {condicion} no puede emitir comprobantes de tipo {letra}.",
     "TFC-2034": "Puede enviar hasta 7 tributos por comprobante.",
+    "TFC-2036": "El importe {campo} ({importe}) supera el maximo que admite AFIP: 13 digitos enteros.",
     # The cliente block
     "TFC-3001": "El tipo de documento enviado no es valido.",
     "TFC-3002": "El numero de documento enviado no es valido: {detalle}.",
@@ -112,11 +114,12 @@ MESSAGES: dict[str, str] = {
     "TFC-7002": "El comprobante {comprobante} no se ha podido eliminar.",
     "TFC-7003": "El campo busqueda_tipo debe ser F, TN o EXT_REF.",
     "TFC-7004": "El campo limite debe ser un numero entero entre 1 y 1000.",
-    "TFC-7005": "El campo pagina debe ser un numero entero mayor o igual a 0.",
+    "TFC-7005": "El campo pagina debe ser un numero entero entre 0 y {maximo}.",
     "TFC-7006": "El campo {campo} es requerido para la consulta.",
     "TFC-7007": "El comprobante ya fue emitido y no se puede modificar.",
     "TFC-7008": "El comprobante no se encuentra procesado con error: no es necesario reenviarlo.",
     "TFC-7009": "El comprobante se esta emitiendo en este momento; intente nuevamente en unos segundos.",
+    "TFC-7010": "El campo {campo} debe ser un numero entero entre {minimo} y {maximo}.",
     # Lotes
     "TFC-9001": "Esta enviando {cantidad} requests, cuando el limite permitido es 100. El lote no se procesara.",
     "TFC-9002": "No has enviado ningun request a procesar en el bloque de requests.",
@@ -136,6 +139,7 @@ MESSAGES: dict[str, str] = {
     "TFC-5009": "El campo razon_social es requerido (maximo 255 caracteres).",
     "TFC-5010": "El webhook_token admite entre 8 y 255 caracteres imprimibles.",
     "TFC-5011": "El campo {campo} debe ser S o N.",
+    "TFC-5012": "El CUIT {cuit} no esta habilitado en su cuenta: solicite al administrador que lo agregue.",
 }
 
 

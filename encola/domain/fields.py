@@ -14,13 +14,20 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 MILL = Decimal("0.001")
-_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_INT_RE = re.compile(r"^\d+$")
-_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# ASCII digits only: Python's \d (and str.isdigit) also match "²", "٣" and fullwidth "１", which
+# int() then refuses or reads as a number the client never typed in ASCII.
+_DECIMAL_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+_INT_RE = re.compile(r"^[0-9]+$")
+_DATE_RE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 # Far beyond any real amount (AFIP's ImpTotal has 13 integer digits), and small enough that
 # quantizing never overflows the decimal context nor int() hits Python's digit limit.
 MAX_MAGNITUDE = Decimal("1e15")
 MAX_INT_DIGITS = 18
+
+
+def ascii_digits(value: str) -> bool:
+    """Only 0-9, at least one (``str.isdigit`` also accepts superscripts and other scripts' digits)."""
+    return value.isascii() and value.isdigit()
 
 
 def absent(value: object) -> bool:
@@ -47,7 +54,7 @@ def _decimal(value: object) -> Decimal | None:
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip()
-        if len(text) > 64 or not _DECIMAL_RE.match(text):
+        if len(text) > 64 or not _DECIMAL_RE.fullmatch(text):
             return None
         try:
             return Decimal(text)
@@ -66,8 +73,10 @@ def integer(value: object) -> int | None:
         return int(value) if value.is_integer() and 0 <= value < 10**MAX_INT_DIGITS else None
     if isinstance(value, str):
         text = value.strip()
-        if _INT_RE.match(text):
-            return int(text) if len(text.lstrip("0")) <= MAX_INT_DIGITS else None
+        if _INT_RE.fullmatch(text):
+            # Leading zeros count against int()'s 4300-digit limit too: strip them first.
+            digits = text.lstrip("0") or "0"
+            return int(digits) if len(digits) <= MAX_INT_DIGITS else None
         number = decimal(text)
         if number is not None and number == number.to_integral_value() and number >= 0:
             return int(number)
@@ -103,7 +112,7 @@ def wire_date(value: object) -> date | None:
     word = text(value)
     if word is None:
         return None
-    match = _DATE_RE.match(word.strip())
+    match = _DATE_RE.fullmatch(word.strip())
     if not match:
         return None
     day, month, year = (int(g) for g in match.groups())

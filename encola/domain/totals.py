@@ -11,7 +11,7 @@ always satisfy AFIP's arithmetic (``ImpTotal = ImpTotConc + ImpNeto + ImpOpEx + 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from encola.domain.fields import money
 from encola.domain.invoice import Invoice, Item
@@ -22,6 +22,10 @@ from encola.domain.tables import (
     TRIBUTO_TIPO_DESCRIPCION,
 )
 
+# Amounts arrive below 10^15 (fields.MAX_MAGNITUDE) with any number of decimals: a product of two,
+# times a rate, rounded to cents, needs far more than the default context's 28 digits (quantize
+# would raise). With 100 nothing here can overflow; validation then refuses what AFIP cannot take.
+PRECISION = 100
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 IMPUESTOS_INTERNOS_TRIBUTO_ID = 4
@@ -84,6 +88,12 @@ def _spread(amount: Decimal, bases: list[Decimal]) -> list[Decimal]:
 
 
 def compute(invoice: Invoice) -> Totals:
+    with localcontext() as context:
+        context.prec = PRECISION
+        return _compute(invoice)
+
+
+def _compute(invoice: Invoice) -> Totals:
     lines = tuple(line_total(item) for item in invoice.items)
     class_c = invoice.tipo.letter == "C"
 

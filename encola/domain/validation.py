@@ -31,6 +31,7 @@ from encola.domain.totals import Totals, compute
 EXTERNAL_REFERENCE_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 TOTAL_TOLERANCE = Decimal("0.01")  # AFIP's own tolerance on ImpTotal
+AFIP_MAX_AMOUNT = Decimal("1e13")  # WSFEv1's amounts have 13 integer digits
 # How far back AFIP accepts CbteFch: 5 days for products, 10 for services (WSFEv1 manual).
 DATE_WINDOW_DAYS = {1: 5, 2: 10, 3: 10}
 
@@ -93,6 +94,9 @@ def validate(body: dict, issuer: Issuer, today: date) -> Validated:
         return Validated(None, None, errors)
     invoice = Invoice(cliente=cliente, external_reference=external_reference, **invoice_parts)
     totals = compute(invoice)
+    errors += _amount_errors(totals)
+    if errors:
+        return Validated(None, None, errors)
     _check_total(invoice, totals, errors)
     if errors:
         return Validated(None, None, errors)
@@ -110,6 +114,23 @@ def _check_letters(tipo: t.TipoComprobante, cliente: Cliente, issuer: Issuer, er
         errors.append(err("TFC-3014", letra=letter))
 
 
+def _amount_errors(totals: Totals) -> list[Error]:
+    """Every amount AFIP (and the stored answer) will carry, within WSFEv1's 13 integer digits."""
+    amounts = [(f"del concepto {n}", line) for n, line in enumerate(totals.line_totals, start=1)]
+    amounts += [(f"de IVA {g.rate}%", g.base) for g in totals.iva] + [(f"del tributo {t.afip_id}", t.importe) for t in totals.tributos]
+    amounts += [
+        ("neto gravado", totals.neto_gravado),
+        ("de IVA", totals.imp_iva),
+        ("exento", totals.exento),
+        ("no gravado", totals.no_gravado),
+        ("total", totals.total),
+    ]
+    for name, amount in amounts:
+        if abs(amount) >= AFIP_MAX_AMOUNT:
+            return [err("TFC-2036", campo=name, importe=f"{amount:.2f}")]
+    return []
+
+
 def _check_total(invoice: Invoice, totals: Totals, errors: list[Error]) -> None:
     expected = totals.total
     if expected < 0:
@@ -123,7 +144,7 @@ def _check_total(invoice: Invoice, totals: Totals, errors: list[Error]) -> None:
 
 def cuit_is_valid(number: str) -> bool:
     """CUIT/CUIL check digit (módulo 11)."""
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not f.ascii_digits(number):
         return False
     weights = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
     remainder = sum(int(d) * w for d, w in zip(number, weights)) % 11
@@ -204,7 +225,7 @@ def _read_cliente(raw: dict, errors: list[Error]) -> Cliente | None:
 def _documento_nro(value: object, tipo: str, errors: list[Error]) -> str | None:
     number = f.text(value)
     number = number.strip() if number is not None else ""
-    if not number.isdigit() or len(number) > 11:
+    if not f.ascii_digits(number) or len(number) > 11:
         errors.append(err("TFC-3002", detalle="debe ser numerico, sin puntos ni guiones, de hasta 11 digitos"))
         return None
     if tipo in ("CUIT", "CUIL") and not cuit_is_valid(number):
@@ -669,7 +690,7 @@ class _ComprobanteReader:
             frecuencia = f.integer(self.raw.get("abono_frecuencia"))
             hasta = f.text(self.raw.get("abono_hasta")) or ""
             actualiza = f.flag(self.raw.get("abono_actualiza_precios"))
-            if not frecuencia or not re.match(r"^\d{2}/\d{4}$", hasta.strip()) or actualiza is None:
+            if not frecuencia or not re.fullmatch(r"[0-9]{2}/[0-9]{4}", hasta.strip()) or actualiza is None:
                 self.fail("TFC-2020")
             else:
                 extra["abono"] = {"frecuencia": frecuencia, "hasta": hasta.strip(), "actualiza_precios": actualiza}

@@ -12,9 +12,7 @@ import sys
 
 import click
 
-from encola.clock import Clock
 from encola.settings import Settings, SettingsError
-from encola.store.db import make_engine, migrate
 from encola.store.store import Store
 
 
@@ -26,9 +24,14 @@ def _settings() -> Settings:
 
 
 def open_store(settings: Settings) -> Store:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return Store(engine, Clock())
+    """The migrated database, with its secret key checked (see encola/secretbox.py)."""
+    from encola.runtime import open_store as open_checked
+    from encola.secretbox import SecretKeyError
+
+    try:
+        return open_checked(settings)
+    except SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -103,12 +106,19 @@ def pdv() -> None:
 @click.option("--conceptos", default="P", show_default=True, type=click.Choice(["P", "S", "PS"]))
 @click.option("--cert", "cert_file", type=click.File("r"), default=None, help="AFIP certificate (PEM) of the CUIT.")
 @click.option("--key", "key_file", type=click.File("r"), default=None, help="Its private key (PEM).")
-def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos, cert_file, key_file) -> None:
+@click.option(
+    "--workspace",
+    "workspace_cuit",
+    default=None,
+    help="A CUIT whose workspace a new CUIT joins (default: a new workspace of its own).",
+)
+def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos, cert_file, key_file, workspace_cuit) -> None:
     """Create the workspace, CUIT and point of sale if needed; print its keys as one JSON object.
 
-    Keys are stored hashed: running it again for an existing point of sale issues fresh keys.
+    Keys are stored hashed and the webhook signing secret sealed: both are shown only here.
+    Running it again for an existing point of sale issues fresh API keys.
     """
-    from encola.api.provisioning import PdvSpec, check_spec, provision
+    from encola.api.provisioning import CuitOwnedElsewhere, PdvSpec, check_spec, provision
 
     settings = _settings()
     spec = PdvSpec(cuit, punto_venta, condicion_iva, razon_social, conceptos, webhook, webhook_token)
@@ -118,15 +128,17 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
             click.echo(f"{error.code}: {error.text}", err=True)
         sys.exit(2)
     store = open_store(settings)
-    done = provision(store, spec)
+    try:
+        done = provision(store, spec, workspace_cuit=workspace_cuit)
+    except CuitOwnedElsewhere as exc:
+        raise click.ClickException(str(exc)) from None
     if cert_file or key_file:
         _save_certificate(store, cuit, cert_file, key_file)
-    click.echo(json.dumps(done.credentials.as_json()))
+    click.echo(json.dumps({**done.credentials.as_json(), "webhook_token": done.webhook_token, "webhook_secret": done.webhook_secret}))
 
 
 def _save_certificate(store, cuit, cert_file, key_file) -> None:
     from encola.afip import load_certificate, load_private_key
-    from encola.store.lanes import LaneStore
 
     if not (cert_file and key_file):
         raise click.UsageError("--cert and --key go together")
@@ -136,7 +148,8 @@ def _save_certificate(store, cuit, cert_file, key_file) -> None:
         load_private_key(key_pem.encode())
     except Exception as exc:  # whatever the parser says, the user needs to see it
         raise click.ClickException(f"certificate or key not readable: {exc}") from None
-    LaneStore(store).save_credentials(cuit, cert_pem, key_pem, only_if_missing=False)
+    if not store.save_credentials(cuit, cert_pem, key_pem, only_if_missing=False):
+        raise click.ClickException(f"no workspace holds CUIT {cuit}: create one of its points of sale first")
 
 
 @pdv.command("cert")

@@ -191,10 +191,8 @@ def run_demo(host: str, port: int) -> None:
 
     from encola.api.app import create_app
     from encola.api.provisioning import PdvSpec, provision
-    from encola.runtime import build_services
+    from encola.runtime import build_services, open_store
     from encola.settings import Settings
-    from encola.store.db import make_engine, migrate
-    from encola.store.store import Store
 
     # The demo prints its own account of what happens; the services' INFO lines would interleave.
     logging.getLogger("encola").setLevel(max(logging.WARNING, logging.getLogger("encola").getEffectiveLevel()))
@@ -207,8 +205,7 @@ def run_demo(host: str, port: int) -> None:
         webhook_allow_private=True,  # the inbox is on 127.0.0.1
         webhook_retry_schedule=(2.0, 5.0, 10.0),
     )
-    store = Store(make_engine(settings.database_url), Clock())
-    migrate(store.engine)
+    store = open_store(settings)
     inbox = Inbox()
     ri = provision(store, PdvSpec(RI_CUIT, 10, "RI", "Demo Responsable Inscripto SA", "P", inbox.url, WEBHOOK_TOKEN))
     mono = provision(store, PdvSpec(MONO_CUIT, 3, "M", "Demo Monotributista", "P", inbox.url, WEBHOOK_TOKEN))

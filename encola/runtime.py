@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+from pathlib import Path
 
 import httpx
 
 from encola.afip import AfipEndpoints, AfipTimeouts, AiohttpTransport
 from encola.api.app import Services
+from encola.clock import Clock
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
 from encola.engine.lane import LaneConfig
@@ -24,6 +27,32 @@ LISTENING_POLL_SECONDS = 2.0  # with LISTEN/NOTIFY, polling is only the safety n
 # AFIP connections per worker, shared by its lanes (each keeps at most two calls in flight).
 # With 100 lanes on the simulator, 64 emitted about as fast as 128 and a little faster than 32.
 AFIP_CONNECTIONS = 64
+
+
+def open_store(settings: Settings) -> Store:
+    """The migrated database with its secret key checked and clear secrets sealed.
+
+    Raises SecretKeyError when the key is not the one the database was written with.
+    """
+    from encola import secretbox
+    from encola.store.db import make_engine, migrate
+    from encola.store.secrets_at_rest import prepare
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    store = Store(engine, Clock(), secretbox.load(secret_key_environ(settings)))
+    prepare(store)
+    return store
+
+
+def secret_key_environ(settings: Settings) -> dict:
+    """The environment, with the embedded default's key file beside its SQLite database."""
+    env = dict(os.environ)
+    if not env.get("ENCOLA_SECRET_KEY") and not env.get("ENCOLA_SECRET_KEY_FILE"):
+        database = settings.database_url
+        if database.startswith("sqlite:///") and database != "sqlite:///:memory:":
+            env["ENCOLA_SECRET_KEY_FILE"] = str(Path(database[len("sqlite:///"):]).parent / "encola-secret.key")
+    return env
 
 
 def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Services:

@@ -17,10 +17,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ENCOLA = [sys.executable, "-m", "encola.cli"]
+# One secret key for every encola process of a test run (processes sharing a database must agree).
+SECRET_KEY = Fernet.generate_key().decode()
+
+
+def open_store_of_processes(database_url: str):
+    """The store as the test's encola processes open it (same secret key), for looking inside."""
+    from encola.runtime import open_store
+    from encola.settings import Settings
+
+    previous = os.environ.get("ENCOLA_SECRET_KEY")
+    os.environ["ENCOLA_SECRET_KEY"] = SECRET_KEY
+    try:
+        return open_store(Settings(database_url=database_url))
+    finally:
+        if previous is None:
+            del os.environ["ENCOLA_SECRET_KEY"]
+        else:
+            os.environ["ENCOLA_SECRET_KEY"] = previous
 
 
 def free_port() -> int:
@@ -159,6 +178,7 @@ class EncolaProcess:
         self.env = {
             **os.environ,
             "ENCOLA_DATABASE_URL": database_url,
+            "ENCOLA_SECRET_KEY": SECRET_KEY,
             "ENCOLA_WEBHOOK_ALLOW_PRIVATE": "1",
             "ENCOLA_WEBHOOK_RETRY_SCHEDULE": "1s,1s,1s",
             "ENCOLA_LOG_LEVEL": "WARNING",

@@ -1,14 +1,20 @@
-"""``puntos_venta/administrar``: A adds a point of sale to the caller's workspace, M changes the caller's."""
+"""``puntos_venta/administrar``: A adds a point of sale to the caller's workspace, M changes the caller's.
+
+A adds points of sale only on CUITs the caller's workspace already owns: putting a CUIT in a
+workspace is an operator's act (``encola pdv create``), since the CUIT's AFIP certificate, tickets
+and numbers would otherwise serve whoever named it first."""
 
 from __future__ import annotations
 
 from encola.api.envelope import error_envelope
 from encola.api.provisioning import (
     CONCEPTOS,
+    NotOwnCuit,
+    PdvExists,
     PdvSpec,
+    add_point_of_sale,
     check_spec,
     modify,
-    provision,
     valid_webhook_token,
     webhook_errors,
 )
@@ -51,13 +57,15 @@ def _alta(store: Store, settings: Settings, caller: Pdv, body: dict) -> dict:
         activo=True if activo is None else activo,
     )
     errors += check_spec(spec, settings.webhook_allow_private)
-    if not errors:
-        with store.reading() as connection:
-            if store.pdv(connection, cuit=spec.cuit, punto_venta=spec.punto_venta) is not None:
-                errors.append(err("TFC-5004", punto_venta=spec.punto_venta, cuit=spec.cuit))
     if errors:
         return error_envelope(errors, None)
-    done = provision(store, spec, workspace_id=caller.workspace_id)
+    try:
+        done = add_point_of_sale(store, spec, caller.workspace_id)
+    except NotOwnCuit:
+        # The same answer whether the CUIT is unknown or another tenant's: no existence oracle.
+        return error_envelope([err("TFC-5012", cuit=spec.cuit)], None)
+    except PdvExists:
+        return error_envelope([err("TFC-5004", punto_venta=spec.punto_venta, cuit=spec.cuit)], None)
     return {
         "error": "N",
         "errores": [],
@@ -65,6 +73,7 @@ def _alta(store: Store, settings: Settings, caller: Pdv, body: dict) -> dict:
         "cuit": spec.cuit,
         "punto_venta": spec.punto_venta,
         "webhook_token": done.webhook_token,
+        "webhook_secret": done.webhook_secret,
         **done.credentials.as_json(),
     }
 

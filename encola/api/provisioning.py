@@ -32,6 +32,7 @@ class Provisioned:
     pdv_id: int
     credentials: credentials.Credentials
     webhook_token: str
+    webhook_secret: str
     created: bool
 
 
@@ -71,56 +72,107 @@ def webhook_errors(url: str | None, allow_private: bool) -> list[Error]:
     return []
 
 
-def provision(store: Store, spec: PdvSpec, workspace_id: int | None = None) -> Provisioned:
-    """Create the workspace, CUIT and point of sale as needed and issue its keys.
+class CuitOwnedElsewhere(Exception):
+    """The CUIT belongs to a workspace other than the one named (operator side)."""
 
-    Keys are stored hashed, so they can only be shown once: provisioning an existing point of
-    sale again updates its settings and issues fresh keys (the old ones stop working).
+
+class NotOwnCuit(Exception):
+    """administrar A named a CUIT the caller's workspace does not own (or that does not exist)."""
+
+
+class PdvExists(Exception):
+    """administrar A named a point of sale that already exists in the caller's workspace."""
+
+
+def provision(store: Store, spec: PdvSpec, *, workspace_cuit: str | None = None) -> Provisioned:
+    """Operator side (``encola pdv create``): the CUIT joins a workspace if it has none, the point
+    of sale is created or updated, and its keys are issued.
+
+    A new CUIT goes to the workspace that owns ``workspace_cuit`` when given, else to a new
+    workspace. Keys are stored hashed, so they can only be shown once: provisioning an existing
+    point of sale again updates its settings and issues fresh keys (the old ones stop working).
+    Raises CuitOwnedElsewhere when the CUIT already belongs to another workspace than
+    ``workspace_cuit``'s (or ``workspace_cuit`` has no workspace).
     """
-    keys = credentials.generate()
-    hashed = dict(usertoken_hash=credentials.hash_token(keys.usertoken), apitoken_hash=credentials.hash_token(keys.apitoken))
     with store.writing() as connection:
+        owner = store.owner_of(connection, spec.cuit)
+        wanted = None
+        if workspace_cuit is not None:
+            wanted = store.owner_of(connection, workspace_cuit)
+            if wanted is None:
+                raise CuitOwnedElsewhere(f"no workspace holds CUIT {workspace_cuit}")
+            if owner is not None and owner != wanted:
+                raise CuitOwnedElsewhere(f"CUIT {spec.cuit} belongs to another workspace")
+        if owner is None:
+            owner = wanted if wanted is not None else store.create_workspace(connection, spec.razon_social)
+            store.add_cuit(connection, spec.cuit, owner)
         existing = store.pdv(connection, cuit=spec.cuit, punto_venta=spec.punto_venta)
         if existing is not None:
-            token = spec.webhook_token or existing.webhook_token
-            store.update_pdv(
-                connection,
-                existing.id,
-                razon_social=spec.razon_social,
-                condicion_iva=spec.condicion_iva,
-                conceptos=spec.conceptos,
-                webhook_url=spec.webhook_url if spec.webhook_url is not None else existing.webhook_url,
-                webhook_token=token,
-                activo=spec.activo,
-                **hashed,
-            )
-            keys = credentials.Credentials(keys.usertoken, existing.apikey, keys.apitoken)
-            return Provisioned(existing.id, keys, token, created=False)
-        if workspace_id is None:
-            workspace_id = store.workspace_of_cuit(connection, spec.cuit)
-        if workspace_id is None:
-            workspace_id = store.create_workspace(connection, spec.razon_social)
-        token = spec.webhook_token or credentials.generate_webhook_token()
-        for _ in range(5):  # apikeys are random; retry on the rare collision
-            try:
-                with connection.begin_nested():
-                    pdv_id = store.insert_pdv(
-                        connection,
-                        workspace_id=workspace_id,
-                        cuit=spec.cuit,
-                        punto_venta=spec.punto_venta,
-                        razon_social=spec.razon_social,
-                        condicion_iva=spec.condicion_iva,
-                        conceptos=spec.conceptos,
-                        webhook_url=spec.webhook_url,
-                        webhook_token=token,
-                        apikey=keys.apikey,
-                        activo=spec.activo,
-                        **hashed,
-                    )
-                return Provisioned(pdv_id, keys, token, created=True)
-            except IntegrityError:
-                keys = credentials.Credentials(keys.usertoken, credentials.generate().apikey, keys.apitoken)
+            return _reissue(store, connection, existing, spec)
+        return _insert(store, connection, spec, owner)
+
+
+def add_point_of_sale(store: Store, spec: PdvSpec, workspace_id: int) -> Provisioned:
+    """Tenant side (``administrar`` A): a new point of sale on a CUIT the workspace owns.
+
+    Raises NotOwnCuit for any CUIT the workspace does not own, whether or not it exists, so the
+    answer tells nothing about other tenants; PdvExists for one of its own points of sale.
+    """
+    with store.writing() as connection:
+        if store.owner_of(connection, spec.cuit) != workspace_id:
+            raise NotOwnCuit(spec.cuit)
+        if store.pdv(connection, cuit=spec.cuit, punto_venta=spec.punto_venta) is not None:
+            raise PdvExists(spec.cuit)
+        return _insert(store, connection, spec, workspace_id)
+
+
+def _hashed(keys: credentials.Credentials) -> dict:
+    return dict(usertoken_hash=credentials.hash_token(keys.usertoken), apitoken_hash=credentials.hash_token(keys.apitoken))
+
+
+def _reissue(store: Store, connection, existing: Pdv, spec: PdvSpec) -> Provisioned:
+    keys = credentials.generate()
+    token = spec.webhook_token or existing.webhook_token
+    store.update_pdv(
+        connection,
+        existing.id,
+        razon_social=spec.razon_social,
+        condicion_iva=spec.condicion_iva,
+        conceptos=spec.conceptos,
+        webhook_url=spec.webhook_url if spec.webhook_url is not None else existing.webhook_url,
+        webhook_token=token,
+        activo=spec.activo,
+        **_hashed(keys),
+    )
+    keys = credentials.Credentials(keys.usertoken, existing.apikey, keys.apitoken)
+    return Provisioned(existing.id, keys, token, existing.webhook_secret or "", created=False)
+
+
+def _insert(store: Store, connection, spec: PdvSpec, workspace_id: int) -> Provisioned:
+    keys = credentials.generate()
+    token = spec.webhook_token or credentials.generate_webhook_token()
+    secret = credentials.generate_webhook_secret()
+    for _ in range(5):  # apikeys are random; retry on the rare collision
+        try:
+            with connection.begin_nested():
+                pdv_id = store.insert_pdv(
+                    connection,
+                    workspace_id=workspace_id,
+                    cuit=spec.cuit,
+                    punto_venta=spec.punto_venta,
+                    razon_social=spec.razon_social,
+                    condicion_iva=spec.condicion_iva,
+                    conceptos=spec.conceptos,
+                    webhook_url=spec.webhook_url,
+                    webhook_token=token,
+                    webhook_secret=secret,
+                    apikey=keys.apikey,
+                    activo=spec.activo,
+                    **_hashed(keys),
+                )
+            return Provisioned(pdv_id, keys, token, secret, created=True)
+        except IntegrityError:
+            keys = credentials.Credentials(keys.usertoken, credentials.generate().apikey, keys.apitoken)
     raise RuntimeError("could not allocate a unique apikey")
 
 

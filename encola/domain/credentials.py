@@ -5,6 +5,7 @@ The tokens are 256-bit random strings, so a fast hash is enough: there is nothin
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -29,6 +30,11 @@ def generate() -> Credentials:
 
 def generate_webhook_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def generate_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def hash_token(token: str) -> str:

@@ -35,6 +35,9 @@ MESSAGES: dict[str, str] = {
     "TFC-1014": "El servicio no se encuentra disponible en este momento. Intente nuevamente en unos segundos.",
     "TFC-1015": "Se excedio el tiempo de espera para leer el request.",
     "TFC-1016": "El request enviado contiene un caracter no permitido (NUL, sustituto UTF-16 sin par o no-caracter Unicode) en {campo}.",
+    "TFC-1017": "El request no se recibio completo dentro de los {segundos} segundos permitidos.",
+    "TFC-1018": "Se excedio el limite de solicitudes permitido ({limite}). Intente nuevamente en {segundos} segundos.",
+    "TFC-1019": "Demasiados intentos de autenticacion fallidos desde su direccion. Intente nuevamente en {segundos} segundos.",
     # The comprobante block
     "TFC-2001": "El campo fecha es requerido y debe tener el formato dd/mm/aaaa.",
     "TFC-2002": "El campo tipo es requerido.",

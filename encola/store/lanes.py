@@ -25,7 +25,6 @@ from encola.store.schema import (
     afip_tickets,
     invoices,
     lane_leases,
-    pdvs,
 )
 from encola.store import notify
 from encola.store.store import InvoiceRow, NewEvent, Store
@@ -414,22 +413,11 @@ class LaneStore:
     # --- AFIP credentials and tickets ------------------------------------------------------------
 
     def credentials_of(self, cuit: str) -> tuple[str, str] | None:
-        """The certificate and key (PEM) of a CUIT, from any of its points of sale."""
-        with self.store.reading() as connection:
-            row = connection.execute(
-                select(pdvs.c.cert_pem, pdvs.c.key_pem)
-                .where(pdvs.c.cuit == cuit, pdvs.c.cert_pem.is_not(None))
-                .limit(1)
-            ).first()
-        return (row.cert_pem, row.key_pem) if row else None
+        """The certificate and key (PEM) of a CUIT (kept by the store's CUIT queries)."""
+        return self.store.credentials_of(cuit)
 
-    def save_credentials(self, cuit: str, cert_pem: str, key_pem: str, *, only_if_missing: bool) -> None:
-        """Store a CUIT's certificate and key on all its points of sale."""
-        with self.store.writing() as connection:
-            query = update(pdvs).where(pdvs.c.cuit == cuit)
-            if only_if_missing:
-                query = query.where(pdvs.c.cert_pem.is_(None))
-            connection.execute(query.values(cert_pem=cert_pem, key_pem=key_pem))
+    def save_credentials(self, cuit: str, cert_pem: str, key_pem: str, *, only_if_missing: bool) -> bool:
+        return self.store.save_credentials(cuit, cert_pem, key_pem, only_if_missing=only_if_missing)
 
     def ticket(self, cuit: str, service: str) -> StoredTicket | None:
         with self.store.reading() as connection:

@@ -127,7 +127,7 @@ class OutboxQueries:
             if not ids:
                 return []
             rows = connection.execute(_CLAIMED_EVENTS, {"ids": ids}).all()
-        return [HookEvent.from_row(row) for row in rows]
+        return [HookEvent.from_row(row, self.secrets.open) for row in rows]
 
     def next_event_due_at(self) -> datetime | None:
         """When the earliest pending event falls due (the dispatcher sleeps until then)."""

@@ -9,6 +9,7 @@ from encola.store.rows import Pdv
 from encola.store.schema import pdvs, workspaces
 
 PDV_CACHE_SECONDS = 1.0
+SEALED_COLUMNS = ("webhook_token", "webhook_secret", "webhook_secret_previous")
 
 _PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.c.cupo_mensual]
 
@@ -27,10 +28,8 @@ class PointsOfSaleQueries:
         ).inserted_primary_key[0]
 
     def workspace_of_cuit(self, connection: Connection, cuit: str) -> int | None:
-        """The workspace that already holds a CUIT, if any."""
-        return connection.execute(
-            select(pdvs.c.workspace_id).where(pdvs.c.cuit == cuit).order_by(pdvs.c.id).limit(1)
-        ).scalar()
+        """The workspace that owns a CUIT, if any."""
+        return self.owner_of(connection, cuit)
 
     def update_workspace(self, connection: Connection, workspace_id: int, **values) -> None:
         """Change a workspace's activo / cupo_mensual."""
@@ -41,15 +40,22 @@ class PointsOfSaleQueries:
         """Insert a point of sale; raises IntegrityError when (cuit, punto_venta) exists."""
         now = self.clock.now()
         return connection.execute(
-            insert(pdvs).values(created_at=now, updated_at=now, **values)
+            insert(pdvs).values(created_at=now, updated_at=now, **self._sealed(values))
         ).inserted_primary_key[0]
 
     def update_pdv(self, connection: Connection, pdv_id: int, **values) -> None:
         """Change a point of sale's settings or keys."""
         connection.execute(
-            update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **values)
+            update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **self._sealed(values))
         )
         self._pdv_cache.clear()
+
+    def _sealed(self, values: dict) -> dict:
+        """The values with the point of sale's secrets sealed (webhook token and signing secrets)."""
+        return {
+            name: self.secrets.seal(value) if name in SEALED_COLUMNS and value is not None else value
+            for name, value in values.items()
+        }
 
     def pdv_by_apikey(self, apikey: str) -> Pdv | None:
         """The point of sale an apikey names (the credentials' lookup key).
@@ -73,7 +79,7 @@ class PointsOfSaleQueries:
         now = time.monotonic()
         with self.reading() as connection:
             row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
-        pdv = Pdv.from_row(row) if row else None
+        pdv = Pdv.from_row(row, self.secrets.open) if row else None
         if pdv is not None:
             if len(self._pdv_cache) > 10_000:
                 self._pdv_cache.clear()
@@ -87,10 +93,10 @@ class PointsOfSaleQueries:
             .join(workspaces)
             .where(pdvs.c.cuit == cuit, pdvs.c.punto_venta == punto_venta)
         ).first()
-        return Pdv.from_row(row) if row else None
+        return Pdv.from_row(row, self.secrets.open) if row else None
 
     def all_pdvs(self) -> list[Pdv]:
         with self.reading() as connection:
             rows = connection.execute(select(*_PDV_COLUMNS).join(workspaces).order_by(pdvs.c.id)).all()
-        return [Pdv.from_row(row) for row in rows]
+        return [Pdv.from_row(row, self.secrets.open) for row in rows]
 

@@ -30,16 +30,27 @@ class Pdv:
     activo: bool
     workspace_activo: bool
     cupo_mensual: int | None
-    has_certificate: bool
+    webhook_secret: str | None
+    webhook_secret_previous: str | None
+    webhook_secret_previous_until: datetime | None
+    webhook_failing_since: datetime | None
+    webhook_disabled_at: datetime | None
+    webhook_disabled_reason: str | None
 
     @classmethod
-    def from_row(cls, row) -> "Pdv":
+    def from_row(cls, row, open_secret) -> "Pdv":
+        """``open_secret`` unseals the sealed columns (the store's SecretBox.open)."""
+        mapping = row._mapping
         return _from_mapping(
             cls,
-            row._mapping,
+            mapping,
             activo=bool(row.activo),
             workspace_activo=bool(row.workspace_activo),
-            has_certificate=row.cert_pem is not None,
+            webhook_token=open_secret(mapping["webhook_token"]),
+            webhook_secret=open_secret(mapping["webhook_secret"]) if mapping["webhook_secret"] else None,
+            webhook_secret_previous=(
+                open_secret(mapping["webhook_secret_previous"]) if mapping["webhook_secret_previous"] else None
+            ),
         )
 
 
@@ -95,14 +106,16 @@ class HookEvent:
     webhook_token: str = ""
 
     @classmethod
-    def from_row(cls, row) -> "HookEvent":
+    def from_row(cls, row, open_secret=lambda sealed: sealed) -> "HookEvent":
+        """``open_secret`` unseals the point of sale's token, when the row carries it."""
         mapping = row._mapping
+        token = mapping.get("webhook_token")
         return _from_mapping(
             cls,
             mapping,
             msg=jsontext.loads(mapping["msg"]),
             webhook_url=mapping.get("webhook_url"),
-            webhook_token=mapping.get("webhook_token") or "",
+            webhook_token=open_secret(token) if token else "",
         )
 
 

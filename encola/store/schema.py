@@ -48,24 +48,52 @@ workspaces = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# A CUIT belongs to exactly one workspace; only the operator side (the CLI) puts it there. Its
+# AFIP certificate and key are kept here once, the key sealed (see encola/secretbox.py).
+cuits = Table(
+    "cuits",
+    metadata,
+    Column("cuit", String(11), primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("cert_pem", Text, nullable=True),
+    Column("key_pem", Text, nullable=True),  # sealed
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_cuits_workspace_id", "workspace_id"),
+)
+
+# Facts about the database itself, e.g. the check value of the secret key it was written with.
+meta = Table(
+    "meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 pdvs = Table(
     "pdvs",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
-    Column("cuit", String(11), nullable=False),
+    Column("cuit", String(11), ForeignKey("cuits.cuit"), nullable=False),
     Column("punto_venta", Integer, nullable=False),
     Column("razon_social", String(255), nullable=False),
     Column("condicion_iva", String(4), nullable=False),
     Column("conceptos", String(2), nullable=False),
     Column("webhook_url", String(2048), nullable=True),
-    Column("webhook_token", String(255), nullable=False),
+    Column("webhook_token", Text, nullable=False),  # sealed
+    # Standard Webhooks signing secret (sealed); the previous one stays valid until the given time.
+    Column("webhook_secret", Text, nullable=True),
+    Column("webhook_secret_previous", Text, nullable=True),
+    Column("webhook_secret_previous_until", DateTime, nullable=True),
+    # TF: a URL that keeps failing for more than 24 h is ignored until it is replaced.
+    Column("webhook_failing_since", DateTime, nullable=True),
+    Column("webhook_disabled_at", DateTime, nullable=True),
+    Column("webhook_disabled_reason", Text, nullable=True),
     Column("apikey", String(20), nullable=False, unique=True),
     Column("usertoken_hash", String(64), nullable=False),
     Column("apitoken_hash", String(64), nullable=False),
     Column("activo", Boolean, nullable=False, server_default=text("true")),
-    Column("cert_pem", Text, nullable=True),
-    Column("key_pem", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("cuit", "punto_venta"),
@@ -133,6 +161,8 @@ hook_events = Table(
     Column("creado", DateTime, nullable=False),  # UTC; sent as Argentina time
     Column("state", String(12), nullable=False),  # pending, delivered, failed
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # Attempts made before the last redelivery: the retry schedule starts over from here.
+    Column("schedule_start", Integer, nullable=False, server_default=text("0")),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("locked_until", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),

@@ -16,7 +16,9 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine
 
 from encola.clock import Clock
+from encola.secretbox import SecretBox
 from encola.store.consultas import ConsultaQueries
+from encola.store.cuits import CuitQueries
 from encola.store.group_commit import GroupCommit
 from encola.store.intake import IntakeQueries
 from encola.store.outbox import OutboxQueries
@@ -36,10 +38,14 @@ from encola.store.rows import (
 from encola.store.schema import DELETED, EMITTED, ERROR, PROCESSING, QUEUED
 
 
-class Store(PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries):
-    def __init__(self, engine: Engine, clock: Clock | None = None):
+class Store(CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries):
+    def __init__(self, engine: Engine, clock: Clock | None = None, secrets: SecretBox | None = None):
         self.engine = engine
         self.clock = clock or Clock()
+        # Seals secrets at rest. Processes get theirs from secrets_at_rest.open_store's caller
+        # (the key from ENCOLA_SECRET_KEY or its file); a store built without one, as in tests,
+        # gets a key that lives as long as the process.
+        self.secrets = secrets or SecretBox.ephemeral()
         # SQLite has one writer. Threads of this process take turns here instead of colliding
         # in BEGIN IMMEDIATE, where SQLite's busy handler would make them sleep for milliseconds.
         self._write_turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()

@@ -424,7 +424,11 @@ class LaneStore:
             row = connection.execute(
                 select(afip_tickets).where(afip_tickets.c.cuit == cuit, afip_tickets.c.service == service)
             ).first()
-        return StoredTicket(row.token, row.sign, row.expires_at, row.generated_at) if row else None
+        if row is None:
+            return None
+        # A ticket is a bearer credential at AFIP for its lifetime (12 h): sealed like the key.
+        opened = self.store.secrets.open
+        return StoredTicket(opened(row.token), opened(row.sign), row.expires_at, row.generated_at)
 
     def save_ticket(self, cuit: str, service: str, ticket: StoredTicket) -> None:
         with self.store.writing() as connection:
@@ -435,8 +439,8 @@ class LaneStore:
                 insert(afip_tickets).values(
                     cuit=cuit,
                     service=service,
-                    token=ticket.token,
-                    sign=ticket.sign,
+                    token=self.store.secrets.seal(ticket.token),
+                    sign=self.store.secrets.seal(ticket.sign),
                     expires_at=ticket.expires_at,
                     generated_at=ticket.generated_at,
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -242,3 +242,17 @@ def test_a_stale_holder_cannot_record_results(lanes, seller, store, clock):
 
     assert (store.invoice(row.id).state, store.invoice(row.id).cae) == (PROCESSING, None)
     assert len(store.events()) == before
+
+
+def test_wsaa_tickets_are_sealed_at_rest_and_read_back(lanes, store):
+    from sqlalchemy import select
+
+    from encola.store.lanes import StoredTicket
+    from encola.store.schema import afip_tickets
+
+    ticket = StoredTicket("token-del-ticket", "firma-del-ticket", datetime(2025, 3, 11), datetime(2025, 3, 10))
+    lanes.save_ticket("30712345671", "wsfe", ticket)
+    with store.reading() as connection:
+        raw = connection.execute(select(afip_tickets.c.token, afip_tickets.c.sign)).one()
+    assert "token-del-ticket" not in raw.token and "firma-del-ticket" not in raw.sign
+    assert lanes.ticket("30712345671", "wsfe") == ticket

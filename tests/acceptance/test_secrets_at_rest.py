@@ -14,7 +14,7 @@ from datetime import datetime
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from encola.afip import generate_test_certificate
 from encola.runtime import open_store
@@ -24,6 +24,8 @@ from encola.store.db import MIGRATIONS, make_engine
 from encola.store.schema import cuits, pdvs
 
 import pytest
+
+from support import open_store_of_processes
 
 ENCOLA = [sys.executable, "-m", "encola.cli"]
 CUIT = "30712345671"
@@ -80,8 +82,9 @@ def test_a_process_with_another_key_refuses_to_start(tmp_path):
     assert rotated.returncode == 0, rotated.stderr
 
 
-def test_an_old_database_moves_certificates_to_their_cuit_and_seals_them(tmp_path):
-    url = f"sqlite:///{tmp_path / 'encola.db'}"
+@pytest.mark.postgres
+def test_an_old_database_moves_certificates_to_their_cuit_and_seals_them(backend, databases):
+    url = databases.new(backend)
     engine = make_engine(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -92,19 +95,22 @@ def test_an_old_database_moves_certificates_to_their_cuit_and_seals_them(tmp_pat
     cert_pem, key_pem = generate_test_certificate(int(CUIT), "vieja")
     now = datetime(2026, 1, 1)
     with engine.begin() as connection:
-        connection.exec_driver_sql(
-            "INSERT INTO workspaces (id, nombre, activo, created_at) VALUES (1, 'Vieja', 1, ?)", (now,)
+        connection.execute(
+            text("INSERT INTO workspaces (id, nombre, activo, created_at) VALUES (1, 'Vieja', true, :now)"), {"now": now}
         )
         for pdv_id, punto_venta in ((1, 1), (2, 2)):
-            connection.exec_driver_sql(
-                "INSERT INTO pdvs (id, workspace_id, cuit, punto_venta, razon_social, condicion_iva, conceptos, "
-                "webhook_url, webhook_token, apikey, usertoken_hash, apitoken_hash, activo, cert_pem, key_pem, "
-                "created_at, updated_at) VALUES (?, 1, ?, ?, 'Vieja SA', 'RI', 'P', NULL, 'token-en-claro-1', ?, "
-                "'x', 'y', 1, ?, ?, ?, ?)",
-                (pdv_id, CUIT, punto_venta, str(1000000000 + pdv_id), cert_pem.decode(), key_pem.decode(), now, now),
+            connection.execute(
+                text(
+                    "INSERT INTO pdvs (id, workspace_id, cuit, punto_venta, razon_social, condicion_iva, conceptos, "
+                    "webhook_url, webhook_token, apikey, usertoken_hash, apitoken_hash, activo, cert_pem, key_pem, "
+                    "created_at, updated_at) VALUES (:id, 1, :cuit, :pv, 'Vieja SA', 'RI', 'P', NULL, "
+                    "'token-en-claro-1', :apikey, 'x', 'y', true, :cert, :key, :now, :now)"
+                ),
+                dict(id=pdv_id, cuit=CUIT, pv=punto_venta, apikey=str(1000000000 + pdv_id), cert=cert_pem.decode(),
+                     key=key_pem.decode(), now=now),
             )
     engine.dispose()
-    store = open_store(Settings(database_url=url))
+    store = open_store_of_processes(url)
     with store.reading() as connection:
         rows = connection.execute(select(cuits)).all()
         tokens = connection.execute(select(pdvs.c.webhook_token, pdvs.c.webhook_secret)).all()

@@ -11,6 +11,15 @@ import os
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property and fuzz tests: a bounded run by default (CI runs both databases in a few minutes), a
+# long one with HYPOTHESIS_PROFILE=fuzz (``make fuzz``). Servers are slow next to Hypothesis'
+# expectations, so no deadline and no health check on speed.
+_HYPOTHESIS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=150, **_HYPOTHESIS)
+settings.register_profile("fuzz", max_examples=5000, **_HYPOTHESIS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 POSTGRES_URL = os.environ.get("ENCOLA_TEST_POSTGRES_URL", "")
 

@@ -7,7 +7,7 @@ import copy
 from encola.api.envelope import error_envelope
 from encola.domain import fields as f
 from encola.domain import tables as t
-from encola.domain.errors import err
+from encola.domain.errors import Error, err
 from encola.domain.status import tf_status
 from encola.store.store import InvoiceRow, Page, Pdv, Store
 
@@ -59,7 +59,11 @@ def _paging(body: dict) -> tuple[int, int] | dict:
 
 
 def _consulta_error(code: str, **fields) -> dict:
-    return {**error_envelope([err(code, **fields)], None), "rta": "ERROR", "total": 0, "comprobantes": []}
+    return _consulta_refusal(err(code, **fields))
+
+
+def _consulta_refusal(error: Error) -> dict:
+    return {**error_envelope([error], None), "rta": "ERROR", "total": 0, "comprobantes": []}
 
 
 def consulta_avanzada(store: Store, pdv: Pdv, body: dict) -> dict:
@@ -103,13 +107,22 @@ def _search_numbers(store: Store, pdv: Pdv, criteria: dict, pagina: int, limite:
     punto_venta = f.integer(criteria.get("punto_venta"))
     if punto_venta is not None and punto_venta != pdv.punto_venta:
         return {"rta": "OK", "error": "N", "total": 0, "errores": [], "comprobantes": []}
-    desde, hasta = f.integer(criteria.get("numero_desde")), f.integer(criteria.get("numero_hasta"))
-    for name, value in (("numero_desde", desde), ("numero_hasta", hasta)):
-        if value is None:
-            return _consulta_error("TFC-7006", campo=name)
-        if value > MAX_NUMERO:
-            return _consulta_error("TFC-7010", campo=name, minimo=0, maximo=MAX_NUMERO)
+    desde, hasta = (_numero(criteria, name) for name in ("numero_desde", "numero_hasta"))
+    for number in (desde, hasta):
+        if isinstance(number, Error):
+            return _consulta_refusal(number)
     return store.search_by_numbers(pdv.id, tipo.cbte_tipo, desde, hasta, pagina, limite)
+
+
+def _numero(criteria: dict, name: str) -> int | Error:
+    """A comprobante number to look for: absent is TFC-7006, unreadable or out of AFIP's range TFC-7010."""
+    raw = criteria.get(name)
+    if f.absent(raw):
+        return err("TFC-7006", campo=name)
+    value = f.integer(raw)
+    if value is None or value > MAX_NUMERO:
+        return err("TFC-7010", campo=name, minimo=0, maximo=MAX_NUMERO)
+    return value
 
 
 def consulta(store: Store, pdv: Pdv, body: dict) -> dict:
@@ -118,14 +131,12 @@ def consulta(store: Store, pdv: Pdv, body: dict) -> dict:
     if not isinstance(criteria, dict):
         return {**error_envelope([err("TFC-1013", bloque="comprobante")], None), "rta": "ERROR"}
     tipo = t.tipo_comprobante(f.text(criteria.get("tipo")) or "")
-    numero = f.integer(criteria.get("numero"))
+    numero = _numero(criteria, "numero")
     punto_venta = f.integer(criteria.get("punto_venta"))
     if tipo is None or tipo.cbte_tipo is None:
         return {**error_envelope([err("TFC-2003", tipo=f.text(criteria.get("tipo")) or "vacio")], None), "rta": "ERROR"}
-    if numero is None:
-        return {**error_envelope([err("TFC-7006", campo="numero")], None), "rta": "ERROR"}
-    if numero > MAX_NUMERO:
-        return {**error_envelope([err("TFC-7010", campo="numero", minimo=0, maximo=MAX_NUMERO)], None), "rta": "ERROR"}
+    if isinstance(numero, Error):
+        return {**error_envelope([numero], None), "rta": "ERROR"}
     row = None
     if punto_venta in (None, pdv.punto_venta):
         row = store.invoice_by_number(pdv.id, tipo.cbte_tipo, numero)

@@ -64,7 +64,10 @@ def serve(host: str, port: int, no_engine: bool) -> None:
     settings = _settings()
     store = open_store(settings)
     app = create_app(build_services(store, settings, with_engine=not no_engine))
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    # X-Forwarded-For names the client (for the per-address limits) only from the proxies listed.
+    proxies = settings.forwarded_allow_ips
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning",
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
 
 
 @main.command()

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import shutil
 import sys
 import threading
@@ -96,7 +97,7 @@ def _requests(keys_ri: dict, keys_mono: dict, today, reference_prefix: str) -> l
     ]
 
 
-async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox) -> None:
+async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox, admin_token: str) -> None:
     today = Clock().today()
     prefix = f"demo{os.getpid() % 10000}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
@@ -112,7 +113,8 @@ async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox) -> Non
         states = await _wait_for_outcomes(http, sent, inbox, today)
 
         say(f"\n{BOLD}3. AFIP will reject the next one (simulator fault reject_next=1){RESET}")
-        await http.post("/afip-sim/_sim/faults", json={"reject_next": 1})
+        operator = {"Authorization": f"Bearer {admin_token}"}  # the simulator's controls are for operators
+        await http.post("/afip-sim/_sim/faults", json={"reject_next": 1}, headers=operator)
         rejected = _requests(keys_ri, keys_mono, today, prefix + "R")[1]
         answer = (await http.post("/app/api/v2/facturacion/nuevo_encola", json=rejected[2])).json()
         _show_answer("FACTURA B that AFIP rejects", answer)
@@ -138,7 +140,7 @@ async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox) -> Non
             color = GREEN if state["status"] == "EMITIDO" else RED if "ERROR" in state["status"] else CYAN
             say(f"  {reference:<18} {state['tipo']:<18} {state['comprobante_nro']}  {color}{state['status']}{RESET}"
                 f"  CAE {state['cae'].strip() or '-'}")
-    _show_curl(base, keys_ri, prefix)
+    _show_curl(base, keys_ri, prefix, admin_token)
 
 
 def _show_answer(label: str, answer: dict) -> None:
@@ -176,10 +178,12 @@ async def _wait_for_outcomes(http: httpx.AsyncClient, sent, inbox: Inbox, today,
     return states
 
 
-def _show_curl(base: str, keys: dict, prefix: str) -> None:
+def _show_curl(base: str, keys: dict, prefix: str, admin_token: str) -> None:
     auth = f'"usertoken": "{keys["usertoken"]}", "apikey": "{keys["apikey"]}", "apitoken": "{keys["apitoken"]}"'
     say(f"\n{BOLD}6. Try it yourself{RESET} (the server keeps running; Ctrl-C to stop)")
     say(f"  dashboard: {base}/    OpenAPI: {base}/docs    simulator ledger: {base}/afip-sim/_sim/comprobantes")
+    say(f"  the dashboard and the simulator's controls are for operators: any user name, password {admin_token}")
+    say(f"    (curl -H 'Authorization: Bearer {admin_token}' {base}/afip-sim/_sim/comprobantes)")
     say(f"""  curl -s {base}/app/api/v2/facturacion/consulta_avanzada \\
     -H 'Content-Type: application/json' \\
     -d '{{{auth}, "busqueda_tipo": "EXT_REF", "comprobante": {{"external_reference": "{prefix}-A1"}}}}'
@@ -204,6 +208,8 @@ def run_demo(host: str, port: int) -> None:
         afip_sim_latency_ms=300,  # AFIP-like
         webhook_allow_private=True,  # the inbox is on 127.0.0.1
         webhook_retry_schedule=(2.0, 5.0, 10.0),
+        admin_token=secrets.token_urlsafe(24),  # printed at the end: the dashboard needs it
+        afip_sim_controls=True,  # step 3 injects a rejection through /afip-sim/_sim/faults
     )
     store = open_store(settings)
     inbox = Inbox()
@@ -224,7 +230,7 @@ def run_demo(host: str, port: int) -> None:
                 return await serving
             await asyncio.sleep(0.05)
         try:
-            await _drive(base, ri.credentials.as_json(), mono.credentials.as_json(), inbox)
+            await _drive(base, ri.credentials.as_json(), mono.credentials.as_json(), inbox, settings.admin_token)
         except Exception as exc:  # show it, keep serving
             say(f"{RED}demo driver failed: {exc!r}{RESET}")
         if os.environ.get("ENCOLA_DEMO_EXIT"):

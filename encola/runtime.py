@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from pathlib import Path
@@ -21,6 +22,11 @@ from encola.store.lanes import LaneStore
 from encola.store.store import Store
 
 EMBEDDED_SIM_BASE = "http://afip-sim.internal"
+SIMULATED_WARNING = (
+    "CAEs are simulated: not valid for tax purposes. AFIP is %s; set ENCOLA_AFIP_ENV=homologacion "
+    "or produccion (with each CUIT's certificate) to emit for real"
+)
+log = logging.getLogger("encola.runtime")
 
 
 LISTENING_POLL_SECONDS = 2.0  # with LISTEN/NOTIFY, polling is only the safety net
@@ -56,6 +62,9 @@ def secret_key_environ(settings: Settings) -> dict:
 
 
 def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Services:
+    if settings.simulated:
+        where = "the embedded simulator" if settings.afip_mode == "embedded" else f"a simulator at {settings.afip_url}"
+        log.warning(SIMULATED_WARNING, where, extra={"action": "simulated_afip"})
     services = Services(store, settings, store.clock)
     if with_engine:
         engine = build_engine(store, settings, services)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 DEFAULT_RETRY_SCHEDULE = (300.0, 1800.0, 10800.0, 21600.0, 43200.0)  # 5 m, 30 m, 3 h, 6 h, 12 h
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_RATE_RE = re.compile(r"^\s*(\d{1,9})\s*(?:/|per)\s*(\d{1,6})?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+_OFF = ("0", "off", "none", "no")
 
 
 class SettingsError(ValueError):
@@ -24,6 +26,28 @@ def parse_duration(text: str) -> float:
     if not match:
         raise SettingsError(f"not a duration: {text!r} (use e.g. 500ms, 5s, 5m, 3h)")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate limit: at most ``count`` requests per ``per`` ``unit`` (``2000/second``, ``20/5 minutes``)."""
+
+    count: int
+    per: int
+    unit: str  # second | minute | hour | day
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.per} {self.unit}s" if self.per != 1 else f"{self.count}/{self.unit}"
+
+
+def parse_rate(text: str) -> Rate | None:
+    """A rate from ``"2000/second"``, ``"20/minute"``, ``"100/5 minutes"``; None for ``0`` or ``off``."""
+    if text.strip().lower() in _OFF:
+        return None
+    match = _RATE_RE.match(text)
+    if not match or int(match.group(1)) < 1 or (match.group(2) is not None and int(match.group(2)) < 1):
+        raise SettingsError(f"not a rate: {text!r} (use e.g. 2000/second, 20/minute, 100/5 minutes, or off)")
+    return Rate(int(match.group(1)), int(match.group(2) or 1), match.group(3).lower())
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:
@@ -73,6 +97,16 @@ class Settings:
     afip_sim_latency_ms: int = 0
     lane_lease_seconds: float = 15.0
     max_lanes: int = 128
+    # Abuse limits (encola/api/limits.py); None switches one off.
+    rate_limit_per_credential: Rate | None = Rate(5000, 1, "second")
+    rate_limit_per_address: Rate | None = Rate(10000, 1, "second")
+    auth_failures_per_address: Rate | None = Rate(20, 1, "minute")
+    rate_limit_storage: str = "memory://"
+    body_read_timeout: float | None = 30.0
+    forwarded_allow_ips: str | None = None  # proxies whose X-Forwarded-For names the client
+    # Operator surfaces (encola/api/operator.py): closed without a token.
+    admin_token: str | None = None
+    afip_sim_controls: bool = False  # mount the embedded simulator's /afip-sim/_sim/* controls
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +146,23 @@ class Settings:
             values["lane_lease_seconds"] = _positive_duration(env, "ENCOLA_LANE_LEASE")
         if env.get("ENCOLA_MAX_LANES"):
             values["max_lanes"] = _int(env, "ENCOLA_MAX_LANES", 1)
+        for name, attribute in (
+            ("ENCOLA_RATE_LIMIT_PER_CREDENTIAL", "rate_limit_per_credential"),
+            ("ENCOLA_RATE_LIMIT_PER_ADDRESS", "rate_limit_per_address"),
+            ("ENCOLA_AUTH_FAILURES_PER_ADDRESS", "auth_failures_per_address"),
+        ):
+            if env.get(name, "").strip():
+                values[attribute] = parse_rate(env[name])
+        if env.get("ENCOLA_RATE_LIMIT_STORAGE"):
+            values["rate_limit_storage"] = env["ENCOLA_RATE_LIMIT_STORAGE"].strip()
+        if env.get("ENCOLA_BODY_READ_TIMEOUT", "").strip():
+            off = env["ENCOLA_BODY_READ_TIMEOUT"].strip().lower() in _OFF
+            values["body_read_timeout"] = None if off else _positive_duration(env, "ENCOLA_BODY_READ_TIMEOUT")
+        if env.get("ENCOLA_FORWARDED_ALLOW_IPS", "").strip():
+            values["forwarded_allow_ips"] = env["ENCOLA_FORWARDED_ALLOW_IPS"].strip()
+        if env.get("ENCOLA_ADMIN_TOKEN", "").strip():
+            values["admin_token"] = _admin_token(env["ENCOLA_ADMIN_TOKEN"].strip())
+        values["afip_sim_controls"] = _flag(env.get("ENCOLA_AFIP_SIM_CONTROLS"))
         return cls(**values)
 
     @property
@@ -120,3 +171,15 @@ class Settings:
         if self.afip_url:
             return "simulator"
         return self.afip_env or "embedded"
+
+    @property
+    def simulated(self) -> bool:
+        """Whether CAEs come from a simulator (embedded or ENCOLA_AFIP_URL): not valid for tax purposes."""
+        return self.afip_mode in ("embedded", "simulator")
+
+
+def _admin_token(token: str) -> str:
+    if len(token) < 16 or not token.isascii() or not token.isprintable():
+        raise SettingsError("ENCOLA_ADMIN_TOKEN must be at least 16 printable ASCII characters "
+                            "(e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return token

@@ -22,9 +22,11 @@ from encola.api import consultas, queue_ops
 from encola.api.admin import administrar
 from encola.api.auth import authenticate, authenticate_on_loop
 from encola.api.body import BodyError, read_json_object
-from encola.api.dashboard import render_dashboard
+from encola.api import operator
+from encola.api.dashboard import Dashboard
 from encola.api.envelope import error_envelope, json_response
 from encola.api.intake import Intake
+from encola.api.limits import AbuseLimits
 from encola.clock import Clock
 from encola.domain.errors import Error, err
 from encola.settings import Settings
@@ -33,6 +35,7 @@ from encola.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("encola.api")
 PREFIX = "/app/api/v2"
+BAD_CREDENTIALS = "TFC-1005"  # what counts as a failed authentication for the address's throttle
 _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 Work = Callable[[Pdv, dict], dict]
@@ -48,6 +51,7 @@ class Services:
         self.clock = clock
         self.intake = Intake(store, clock)
         self.dispatcher = Dispatcher(store, settings, clock)
+        self.limits = AbuseLimits(settings)
         self.engine = None  # set when this process also emits
         self.sim_app = None  # the embedded AFIP simulator, when there is one
         self.background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
@@ -83,28 +87,43 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     )
     app.state.services = services
     _install_error_handlers(app)
-    if services.sim_app is not None:
-        # The embedded simulator's control endpoints, e.g. GET /afip-sim/_sim/comprobantes.
-        app.mount("/afip-sim", services.sim_app)
+    settings, limits = services.settings, services.limits
+    if services.sim_app is not None and settings.afip_sim_controls:
+        # The embedded simulator's controls (e.g. GET /afip-sim/_sim/comprobantes), for operators
+        # only. The engine does not need the mount: it reaches the simulator in process.
+        app.mount("/afip-sim", operator.OperatorOnly(services.sim_app, settings.admin_token, limits))
 
-    async def endpoint(request: Request, work: Work, *, wakes: bool = True) -> Response:
+    async def admitted_body(request: Request) -> dict | Response:
+        """The body, once the address's and the apikey's limits let the request in."""
+        if limits.before_body and (refused := await limits.admit_address(request.scope)) is not None:
+            return refused
         try:
-            body = await read_json_object(request, services.settings.max_body_bytes)
+            body = await read_json_object(request, settings.max_body_bytes, settings.body_read_timeout)
         except BodyError as bad:
             return json_response(error_envelope([bad.error], ""))
-        answer, changed = await run_in_threadpool(_authenticated, services.store, work, body)
+        refused = await limits.admit_credential(_raw_apikey(body))
+        return body if refused is None else refused
+
+    async def endpoint(request: Request, work: Work, *, wakes: bool = True) -> Response:
+        body = await admitted_body(request)
+        if isinstance(body, Response):
+            return body
+        answer, changed, failed = await run_in_threadpool(_authenticated, services.store, work, body)
+        if failed:
+            await limits.failed_authentication(request.scope)
         if changed and wakes:
             services.wake()
         return json_response(answer)
 
     async def intake_endpoint(request: Request, work: AsyncWork) -> Response:
         """Intake stays on the event loop (see Intake.submit): the hot path, without thread hops."""
-        try:
-            body = await read_json_object(request, services.settings.max_body_bytes)
-        except BodyError as bad:
-            return json_response(error_envelope([bad.error], ""))
+        body = await admitted_body(request)
+        if isinstance(body, Response):
+            return body
         pdv = await authenticate_on_loop(services.store, body)
         if isinstance(pdv, Error):
+            if pdv.code == BAD_CREDENTIALS:
+                await limits.failed_authentication(request.scope)
             return json_response(error_envelope([pdv], _raw_reference(body)))
         answer = await work(pdv, body)
         services.wake()
@@ -165,10 +184,15 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     )
     route("/webhooks/test", lambda p, b: send_test_hook(store, p), "Enviar un hook de prueba (evento test)")
 
+    board = Dashboard(store, simulated=settings.simulated)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def dashboard() -> HTMLResponse:
-        html = await run_in_threadpool(render_dashboard, store)
-        return HTMLResponse(html)
+    async def dashboard(request: Request) -> Response:
+        refused = await operator.admit(request.scope, settings.admin_token, limits)
+        if refused is not None:
+            return refused
+        html = await run_in_threadpool(board.render)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:
@@ -208,12 +232,14 @@ class IntakeFirst:
                 raise
 
 
-def _authenticated(store: Store, work: Work, body: dict) -> tuple[dict, bool]:
-    """Resolve the credentials and do the work, in one trip to the worker thread."""
+def _authenticated(store: Store, work: Work, body: dict) -> tuple[dict, bool, bool]:
+    """Resolve the credentials and do the work, in one trip to the worker thread.
+
+    Answers (envelope, whether anything changed, whether the credentials were wrong)."""
     pdv = authenticate(store, body)
     if isinstance(pdv, Error):
-        return error_envelope([pdv], _raw_reference(body)), False
-    return work(pdv, body), True
+        return error_envelope([pdv], _raw_reference(body)), False, pdv.code == BAD_CREDENTIALS
+    return work(pdv, body), True, False
 
 
 def send_test_hook(store: Store, pdv: Pdv) -> dict:
@@ -222,6 +248,11 @@ def send_test_hook(store: Store, pdv: Pdv) -> dict:
         return error_envelope([err("TFC-1012")], None)
     hook_id = store.record_event(pdv.id, NewEvent("test", "", recurso="test"))
     return {"error": "N", "errores": [], "hook_id": hook_id}
+
+
+def _raw_apikey(body: dict) -> str:
+    apikey = body.get("apikey")
+    return str(apikey).strip() if isinstance(apikey, (str, int)) and not isinstance(apikey, bool) else ""
 
 
 def _raw_reference(body: dict) -> str:

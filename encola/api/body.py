@@ -8,6 +8,7 @@ noncharacters, and nesting deeper than any TF request needs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -31,22 +32,31 @@ class BodyError(Exception):
         self.error = error
 
 
-async def read_json_object(request: Request, limit: int) -> dict:
-    """The body as a dict; raises BodyError (too large, not UTF-8, not JSON, not an object)."""
+async def read_json_object(request: Request, limit: int, timeout: float | None = None) -> dict:
+    """The body as a dict; raises BodyError (too large, not UTF-8, not JSON, not an object, or
+    not all there within ``timeout`` seconds: a slow client must not hold a request open)."""
     declared = request.headers.get("content-length")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyError(err("TFC-1004", limite=limit))
-    chunks, size = [], 0
+    chunks: list[bytes] = []
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise BodyError(err("TFC-1004", limite=limit))
-            chunks.append(chunk)
+        async with asyncio.timeout(timeout):
+            await _read_chunks(request, limit, chunks)
     except ClientDisconnect:
         raise BodyError(err("TFC-1015")) from None
+    except TimeoutError:
+        raise BodyError(err("TFC-1017", segundos=f"{timeout:g}")) from None
     raw = b"".join(chunks)
     return parse_json_object(raw)
+
+
+async def _read_chunks(request: Request, limit: int, chunks: list[bytes]) -> None:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyError(err("TFC-1004", limite=limit))
+        chunks.append(chunk)
 
 
 def parse_json_object(raw: bytes) -> dict:

@@ -8,7 +8,8 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from encola.store.rows import Pdv
 from encola.store.schema import pdvs, workspaces
 
-PDV_CACHE_SECONDS = 1.0
+PDV_CACHE_SECONDS = 1.0  # also how long an unknown apikey is remembered as unknown
+PDV_CACHE_SIZE = 10_000
 SEALED_COLUMNS = ("webhook_token", "webhook_secret", "webhook_secret_previous")
 
 _PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.c.cupo_mensual]
@@ -39,9 +40,11 @@ class PointsOfSaleQueries:
     def insert_pdv(self, connection: Connection, **values) -> int:
         """Insert a point of sale; raises IntegrityError when (cuit, punto_venta) exists."""
         now = self.clock.now()
-        return connection.execute(
+        pdv_id = connection.execute(
             insert(pdvs).values(created_at=now, updated_at=now, **self._sealed(values))
         ).inserted_primary_key[0]
+        self._pdv_cache.clear()  # its apikey may be remembered as unknown
+        return pdv_id
 
     def update_pdv(self, connection: Connection, pdv_id: int, **values) -> None:
         """Change a point of sale's settings or keys."""
@@ -60,9 +63,9 @@ class PointsOfSaleQueries:
     def pdv_by_apikey(self, apikey: str) -> Pdv | None:
         """The point of sale an apikey names (the credentials' lookup key).
 
-        Every request looks its point of sale up, so answers are kept for PDV_CACHE_SECONDS:
-        a change made in this process is seen at once, one made by another process within
-        that time.
+        Every request looks its point of sale up, so answers are kept for PDV_CACHE_SECONDS,
+        "no such apikey" too (guessing apikeys costs no query each): a change or a new point of
+        sale made in this process is seen at once, one made by another process within that time.
         """
         cached = self._cached_pdv(apikey)
         return cached[0] if cached is not None else self._load_pdv(apikey)
@@ -71,7 +74,7 @@ class PointsOfSaleQueries:
         """Whether pdv_by_apikey would answer from memory (so it can run on the event loop)."""
         return self._cached_pdv(apikey) is not None
 
-    def _cached_pdv(self, apikey: str) -> tuple[Pdv, float] | None:
+    def _cached_pdv(self, apikey: str) -> tuple[Pdv | None, float] | None:
         cached = self._pdv_cache.get(apikey)
         return cached if cached is not None and cached[1] > time.monotonic() else None
 
@@ -80,10 +83,14 @@ class PointsOfSaleQueries:
         with self.reading() as connection:
             row = connection.execute(_PDV_BY_APIKEY, {"apikey": apikey}).first()
         pdv = Pdv.from_row(row, self.secrets.open) if row else None
-        if pdv is not None:
-            if len(self._pdv_cache) > 10_000:
+        if len(self._pdv_cache) >= PDV_CACHE_SIZE:
+            # Forget the unknown apikeys first: a flood of guesses must not evict the real ones.
+            for key, (known, _) in list(self._pdv_cache.items()):  # list(): other threads write
+                if known is None:
+                    self._pdv_cache.pop(key, None)
+            if len(self._pdv_cache) >= PDV_CACHE_SIZE:
                 self._pdv_cache.clear()
-            self._pdv_cache[apikey] = (pdv, now + PDV_CACHE_SECONDS)
+        self._pdv_cache[apikey] = (pdv, now + PDV_CACHE_SECONDS)
         return pdv
 
     def pdv(self, connection: Connection, *, cuit: str, punto_venta: int) -> Pdv | None:

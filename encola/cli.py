@@ -232,5 +232,11 @@ def demo(host: str, port: int) -> None:
     run_demo(host, port)
 
 
+from encola.webhooks.commands import hooks, rotate_webhook_secret  # noqa: E402
+
+main.add_command(hooks)
+pdv.add_command(rotate_webhook_secret)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -88,6 +88,10 @@ class Settings:
     webhook_allow_private: bool = False
     webhook_user_agent: str = "TusFacturasAPP-webhook/1.0"
     webhook_concurrency: int = 32
+    webhook_endpoint_concurrency: int = 8  # deliveries in flight per point of sale
+    webhook_disable_after: float | None = 24 * 3600.0  # TF: failing > 24 h disables; None never
+    webhook_retry_after_max: float = 12 * 3600.0  # the longest Retry-After honoured
+    webhook_secret_grace: float = 24 * 3600.0  # a rotated-out signing secret stays valid this long
     max_body_bytes: int = 16 * 1024 * 1024
     afip_url: str | None = None
     afip_env: str | None = None  # homologacion | produccion
@@ -126,6 +130,15 @@ class Settings:
             values["webhook_user_agent"] = env["ENCOLA_WEBHOOK_USER_AGENT"]
         if env.get("ENCOLA_WEBHOOK_CONCURRENCY"):
             values["webhook_concurrency"] = _int(env, "ENCOLA_WEBHOOK_CONCURRENCY", 1)
+        if env.get("ENCOLA_WEBHOOK_ENDPOINT_CONCURRENCY"):
+            values["webhook_endpoint_concurrency"] = _int(env, "ENCOLA_WEBHOOK_ENDPOINT_CONCURRENCY", 1)
+        if env.get("ENCOLA_WEBHOOK_DISABLE_AFTER", "").strip():
+            never = env["ENCOLA_WEBHOOK_DISABLE_AFTER"].strip().lower() in ("0", "off", "never", "none", "no")
+            values["webhook_disable_after"] = None if never else _positive_duration(env, "ENCOLA_WEBHOOK_DISABLE_AFTER")
+        if env.get("ENCOLA_WEBHOOK_RETRY_AFTER_MAX"):
+            values["webhook_retry_after_max"] = _positive_duration(env, "ENCOLA_WEBHOOK_RETRY_AFTER_MAX")
+        if env.get("ENCOLA_WEBHOOK_SECRET_GRACE"):
+            values["webhook_secret_grace"] = parse_duration(env["ENCOLA_WEBHOOK_SECRET_GRACE"])
         if env.get("ENCOLA_MAX_BODY_BYTES"):
             values["max_body_bytes"] = _int(env, "ENCOLA_MAX_BODY_BYTES", 1024)
         if env.get("ENCOLA_AFIP_URL"):

@@ -112,6 +112,7 @@ def factura_b(keys: dict, *, reference: str, fecha: date, punto_venta: int, prec
 class Hook:
     headers: dict
     body: dict
+    raw: bytes = b""  # the body bytes as received (what a signature covers)
 
 
 @dataclass
@@ -134,7 +135,7 @@ class WebhookReceiver:
                 with receiver._lock:
                     receiver._seen += 1
                     failing = receiver._seen <= receiver.fail_first
-                    receiver.hooks.append(Hook(dict(self.headers), json.loads(raw)))
+                    receiver.hooks.append(Hook(dict(self.headers), json.loads(raw), raw))
                 status = 500 if failing else (200 if self.headers.get("TF-WebhookToken") == receiver.token else 403)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")

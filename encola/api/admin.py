@@ -22,6 +22,7 @@ from encola.domain import fields as f
 from encola.domain.errors import Error, err
 from encola.settings import Settings
 from encola.store.store import Pdv, Store
+from encola.webhooks.signing import rotate_secret
 
 
 def _flag(body: dict, name: str, errors: list[Error]) -> bool | None:
@@ -106,8 +107,12 @@ def _modificacion(store: Store, settings: Settings, pdv: Pdv, body: dict) -> dic
     activo = _flag(body, "esta_activo", errors)
     if activo is not None:
         values["activo"] = activo
+    rotate = _flag(body, "webhook_secret_rotar", errors)
     if errors:
         return error_envelope(errors, None)
     if values:
         modify(store, pdv, values)
-    return {"error": "N", "errores": [], "rta": "El punto de venta se ha modificado correctamente."}
+    answer = {"error": "N", "errores": [], "rta": "El punto de venta se ha modificado correctamente."}
+    if rotate:  # a new signing secret, shown once; the old one signs too for webhook_secret_grace
+        answer["webhook_secret"] = rotate_secret(store, pdv.id, settings.webhook_secret_grace)
+    return answer

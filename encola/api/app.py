@@ -31,6 +31,7 @@ from encola.clock import Clock
 from encola.domain.errors import Error, err
 from encola.settings import Settings
 from encola.store.store import NewEvent, Pdv, Store
+from encola.webhooks import redelivery
 from encola.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("encola.api")
@@ -183,6 +184,7 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
         "Alta o modificacion de un punto de venta",
     )
     route("/webhooks/test", lambda p, b: send_test_hook(store, p), "Enviar un hook de prueba (evento test)")
+    route("/webhooks/reenviar", lambda p, b: redelivery.reenviar(store, p, b), "Reenviar los hooks fallidos desde una fecha")
 
     board = Dashboard(store, simulated=settings.simulated)
 

@@ -10,6 +10,7 @@ from encola.domain import tables as t
 from encola.domain.errors import Error, err
 from encola.domain.status import tf_status
 from encola.store.store import InvoiceRow, Page, Pdv, Store
+from encola.webhooks.redelivery import endpoint_state
 
 MAX_LIMITE = 1000
 DEFAULT_LIMITE = 100
@@ -97,6 +98,7 @@ def consulta_avanzada(store: Store, pdv: Pdv, body: dict) -> dict:
         "total": page.total,
         "errores": [],
         "comprobantes": [present(row) for row in page.rows],
+        "webhook": endpoint_state(pdv),  # encola: whether hooks go out (TF's 24 h rule, 410)
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, text, update
 
 from encola import jsontext
 from encola.store import notify
@@ -13,35 +13,97 @@ from encola.store.bulk import insert_rows
 from encola.store.rows import Attempt, HookEvent, NewEvent
 from encola.store.schema import hook_attempts, hook_events, pdvs
 
-def _claim_events(skip_locked: bool):
-    """Lease the earliest due events in one statement; another dispatcher's claims are skipped."""
-    due = (
-        select(hook_events.c.id)
-        .where(
-            hook_events.c.state == "pending",
-            hook_events.c.next_attempt_at <= bindparam("now"),
-            or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= bindparam("now")),
+DEFAULT_DISABLE_AFTER = 24 * 3600.0  # TF: a URL failing for more than 24 h is ignored
+_CLAIM_LOCK_KEY = 0x656E636F6C61  # "encola": serialises PostgreSQL claims (per-endpoint limit)
+
+
+def _claim_events():
+    """Lease the earliest due events, at most ``per_endpoint`` in flight per point of sale.
+
+    An event is in flight while its lease holds (until its attempt is recorded), whichever
+    process holds it; each point of sale gets the due events that fit under its limit, earliest
+    first, so one endpoint's backlog never takes the whole of ``limit``. The UPDATE checks the
+    lease again, so two dispatchers never lease the same event.
+    """
+    now = bindparam("now")
+    free = or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= now)
+    busy = (
+        select(hook_events.c.pdv_id, func.count().label("n"))
+        .where(hook_events.c.locked_until > now)
+        .group_by(hook_events.c.pdv_id)
+        .subquery("busy")
+    )
+    ranked = (
+        select(
+            hook_events.c.id,
+            hook_events.c.pdv_id,
+            hook_events.c.next_attempt_at,
+            func.row_number()
+            .over(partition_by=hook_events.c.pdv_id, order_by=(hook_events.c.next_attempt_at, hook_events.c.id))
+            .label("rank"),
         )
-        .order_by(hook_events.c.next_attempt_at, hook_events.c.id)
+        .where(hook_events.c.state == "pending", hook_events.c.next_attempt_at <= now, free)
+        .subquery("ranked")
+    )
+    chosen = (
+        select(ranked.c.id)
+        .select_from(ranked.outerjoin(busy, busy.c.pdv_id == ranked.c.pdv_id))
+        .where(ranked.c.rank + func.coalesce(busy.c.n, 0) <= bindparam("per_endpoint"))
+        .order_by(ranked.c.next_attempt_at, ranked.c.id)
         .limit(bindparam("limit"))
     )
-    if skip_locked:
-        due = due.with_for_update(skip_locked=True)
     return (
         update(hook_events)
-        .where(hook_events.c.id.in_(due.scalar_subquery()))
+        .where(hook_events.c.id.in_(chosen.scalar_subquery()), hook_events.c.state == "pending", free)
         .values(locked_until=bindparam("lease_until"))
         .returning(hook_events.c.id)
     )
 
 
-_CLAIM_EVENTS = _claim_events(skip_locked=False)  # SQLite: one writer, nothing to skip
-_CLAIM_EVENTS_PG = _claim_events(skip_locked=True)
+_CLAIM_EVENTS = _claim_events()
 _CLAIMED_EVENTS = (
-    select(hook_events, pdvs.c.webhook_url, pdvs.c.webhook_token)
+    select(
+        hook_events,
+        pdvs.c.webhook_url,
+        pdvs.c.webhook_token,
+        pdvs.c.webhook_secret,
+        pdvs.c.webhook_secret_previous,
+        pdvs.c.webhook_secret_previous_until,
+        pdvs.c.webhook_failing_since,
+        pdvs.c.webhook_disabled_at,
+        pdvs.c.webhook_disabled_reason,
+    )
     .join(pdvs, pdvs.c.id == hook_events.c.pdv_id)
     .where(hook_events.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(hook_events.c.id)
+)
+_PDV_IDS = bindparam("pdv_ids", expanding=True)
+_CLEAR_FAILING = update(pdvs).where(pdvs.c.id.in_(_PDV_IDS)).values(webhook_failing_since=None)
+_MARK_FAILING = (
+    update(pdvs)
+    .where(pdvs.c.id.in_(_PDV_IDS), pdvs.c.webhook_failing_since.is_(None))
+    .values(webhook_failing_since=bindparam("now"))
+)
+_DISABLE_LONG_FAILING = (
+    update(pdvs)
+    .where(
+        pdvs.c.id.in_(_PDV_IDS),
+        pdvs.c.webhook_disabled_at.is_(None),
+        pdvs.c.webhook_failing_since < bindparam("cutoff"),
+    )
+    .values(webhook_disabled_at=bindparam("now"), webhook_disabled_reason=bindparam("reason"))
+    .returning(pdvs.c.id)
+)
+_DISABLE = (
+    update(pdvs)
+    .where(pdvs.c.id == bindparam("target_pdv"), pdvs.c.webhook_disabled_at.is_(None))
+    .values(webhook_disabled_at=bindparam("now"), webhook_disabled_reason=bindparam("reason"))
+    .returning(pdvs.c.id)
+)
+_PARK_EVENTS = (
+    update(hook_events)
+    .where(hook_events.c.pdv_id == bindparam("target_pdv"), hook_events.c.state == "pending")
+    .values(state="failed", locked_until=None, last_error=bindparam("last_error"))
 )
 _NEXT_EVENT_DUE = select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
 _MOVE_EVENT = (
@@ -114,20 +176,33 @@ class OutboxQueries:
         with self.writing() as connection:
             return self.add_event(connection, pdv_id, event)
 
-    def claim_due_events(self, limit: int, lease_seconds: float) -> list[HookEvent]:
-        """Lease up to ``limit`` due events to this dispatcher; a lease that lapses frees them again."""
+    def claim_due_events(self, limit: int, lease_seconds: float, per_endpoint: int = 8) -> list[HookEvent]:
+        """Lease up to ``limit`` due events, at most ``per_endpoint`` in flight per point of sale.
+
+        A lease that lapses frees its event again (a dispatcher that died mid-delivery).
+        """
         now = self.clock.now()
         lease_until = now + timedelta(seconds=lease_seconds)
         due_at = self.next_event_due_at()
         if due_at is None or due_at > now:
             return []  # the idle case costs one indexed read, no write lock
         with self.writing() as connection:
-            claim = _CLAIM_EVENTS_PG if connection.dialect.name == "postgresql" else _CLAIM_EVENTS
-            ids = connection.execute(claim, {"now": now, "limit": limit, "lease_until": lease_until}).scalars().all()
+            if connection.dialect.name == "postgresql":
+                # One claim at a time, so the per-endpoint count each claim sees is exact.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK_KEY})
+            parameters = {"now": now, "limit": limit, "per_endpoint": per_endpoint, "lease_until": lease_until}
+            ids = connection.execute(_CLAIM_EVENTS, parameters).scalars().all()
             if not ids:
                 return []
             rows = connection.execute(_CLAIMED_EVENTS, {"ids": ids}).all()
-        return [HookEvent.from_row(row, self.secrets.open) for row in rows]
+        opened: dict[str, str] = {}  # a point of sale's events share its sealed secrets
+
+        def open_once(sealed: str) -> str:
+            if sealed not in opened:
+                opened[sealed] = self.secrets.open(sealed)
+            return opened[sealed]
+
+        return [HookEvent.from_row(row, open_once) for row in rows]
 
     def next_event_due_at(self) -> datetime | None:
         """When the earliest pending event falls due (the dispatcher sleeps until then)."""
@@ -148,11 +223,14 @@ class OutboxQueries:
         """Record one delivery attempt (see record_attempts)."""
         self.record_attempts([Attempt(event, url, status_code, error, duration_ms, delivered, next_attempt_at)])
 
-    def record_attempts(self, attempts: list["Attempt"]) -> None:
+    def record_attempts(self, attempts: list["Attempt"], disable_after: float | None = DEFAULT_DISABLE_AFTER) -> None:
         """Record delivery attempts and move each event on: delivered, retry later, or failed.
 
         An event moves only if nobody moved it meanwhile: a dispatcher whose lease lapsed must
-        not undo the delivery another one made.
+        not undo the delivery another one made. The endpoints' health moves with them: a
+        delivery clears a point of sale's ``webhook_failing_since``, a failure sets it, and an
+        endpoint failing for longer than ``disable_after`` seconds (None: never), or answering
+        410, is disabled, its pending events failed with the reason.
         """
         if not attempts:
             return
@@ -160,20 +238,21 @@ class OutboxQueries:
         attempt_rows, moves = [], []
         for attempt in attempts:
             event = attempt.event
-            attempt_rows.append(
-                {
-                    "event_id": event.id,
-                    "intento": event.attempts + 1,
-                    "url": attempt.url,
-                    "status_code": attempt.status_code,
-                    "error": attempt.error,
-                    "duration_ms": attempt.duration_ms,
-                    "created_at": now,
-                }
-            )
+            if not attempt.skipped:
+                attempt_rows.append(
+                    {
+                        "event_id": event.id,
+                        "intento": event.attempts + 1,
+                        "url": attempt.url,
+                        "status_code": attempt.status_code,
+                        "error": attempt.error,
+                        "duration_ms": attempt.duration_ms,
+                        "created_at": now,
+                    }
+                )
             if attempt.delivered:
                 state, next_at, delivered_at = "delivered", None, now
-            elif attempt.next_attempt_at is None:
+            elif attempt.next_attempt_at is None or attempt.skipped or attempt.disable:
                 state, next_at, delivered_at = "failed", None, None
             else:
                 state, next_at, delivered_at = "pending", attempt.next_attempt_at, None
@@ -181,7 +260,7 @@ class OutboxQueries:
                 {
                     "event_id": event.id,
                     "attempts_before": event.attempts,
-                    "attempts_after": event.attempts + 1,
+                    "attempts_after": event.attempts + (0 if attempt.skipped else 1),
                     "last_error": attempt.error,
                     "new_state": state,
                     "new_next_attempt_at": next_at,
@@ -189,13 +268,85 @@ class OutboxQueries:
                 }
             )
         with self.writing() as connection:
-            insert_rows(connection, hook_attempts, attempt_rows)
+            if attempt_rows:
+                insert_rows(connection, hook_attempts, attempt_rows)
             if connection.dialect.name == "postgresql":
                 # One statement for the round, not one per event (each a statement on the server).
                 columns = {name: [move[name] for move in moves] for name in moves[0]}
                 connection.exec_driver_sql(_MOVE_EVENTS_PG, columns)
             else:
                 connection.execute(_MOVE_EVENT, moves)
+            if self._record_endpoint_health(connection, attempts, now, disable_after):
+                self._pdv_cache.clear()
+
+    def _record_endpoint_health(self, connection: Connection, attempts: list[Attempt], now: datetime, disable_after) -> bool:
+        """Move the points of sale's failing/disabled state after a batch; True if any changed."""
+        delivered = {a.event.pdv_id for a in attempts if a.delivered}
+        recovered = sorted({a.event.pdv_id for a in attempts if a.delivered and a.event.webhook_failing_since})
+        failing = sorted({a.event.pdv_id for a in attempts if not (a.delivered or a.skipped)} - delivered)
+        changed = False
+        if recovered:
+            connection.execute(_CLEAR_FAILING, {"pdv_ids": recovered})
+            changed = True
+        disabled: dict[int, str] = {}
+        for attempt in attempts:
+            if attempt.disable and attempt.event.pdv_id not in disabled:
+                reason = attempt.disable
+                if connection.execute(_DISABLE, {"target_pdv": attempt.event.pdv_id, "now": now, "reason": reason}).first():
+                    disabled[attempt.event.pdv_id] = reason
+        if failing:
+            connection.execute(_MARK_FAILING, {"pdv_ids": failing, "now": now})
+            changed = True
+            if disable_after is not None:
+                hours = f"{disable_after / 3600:g}"
+                reason = f"la direccion de webhook fallo durante mas de {hours} h seguidas"
+                parameters = {"pdv_ids": failing, "now": now, "cutoff": now - timedelta(seconds=disable_after), "reason": reason}
+                for pdv_id in connection.execute(_DISABLE_LONG_FAILING, parameters).scalars():
+                    disabled[pdv_id] = reason
+        for pdv_id, reason in disabled.items():
+            connection.execute(_PARK_EVENTS, {"target_pdv": pdv_id, "last_error": f"webhook deshabilitado: {reason}"})
+        return changed or bool(disabled)
+
+    def webhook_secret_of(self, connection: Connection, pdv_id: int) -> str | None:
+        """A point of sale's current signing secret, unsealed (for a rotation)."""
+        sealed = connection.execute(select(pdvs.c.webhook_secret).where(pdvs.c.id == pdv_id)).scalar()
+        return self.secrets.open(sealed) if sealed else None
+
+    def redeliver_events(self, since: datetime, pdv_id: int | None = None) -> int:
+        """Queue again the failed events created since ``since`` (of one point of sale, or all).
+
+        Each keeps its hook_id and its attempt count, and its retry schedule starts over. Asking
+        for a redelivery says the endpoint works again: the points of sale concerned are enabled
+        and their failing clock reset. Returns how many events were queued.
+        """
+        now = self.clock.now()
+        missed = [hook_events.c.state == "failed", hook_events.c.creado >= since]
+        if pdv_id is not None:
+            missed.append(hook_events.c.pdv_id == pdv_id)
+        with self.writing() as connection:
+            owners = connection.execute(select(hook_events.c.pdv_id).where(*missed).distinct()).scalars().all()
+            if pdv_id is not None:
+                owners = [pdv_id]
+            if owners:
+                connection.execute(
+                    update(pdvs)
+                    .where(pdvs.c.id.in_(owners))
+                    .values(webhook_disabled_at=None, webhook_disabled_reason=None, webhook_failing_since=None)
+                )
+            count = connection.execute(
+                update(hook_events)
+                .where(*missed)
+                .values(
+                    state="pending",
+                    schedule_start=hook_events.c.attempts,
+                    next_attempt_at=now,
+                    locked_until=None,
+                )
+            ).rowcount
+            if count:
+                notify.notify(connection)
+        self._pdv_cache.clear()
+        return count
 
     def events(self, pdv_id: int | None = None, limit: int = 100) -> list[HookEvent]:
         """Newest events first (dashboard and tests)."""

@@ -47,7 +47,9 @@ class PointsOfSaleQueries:
         return pdv_id
 
     def update_pdv(self, connection: Connection, pdv_id: int, **values) -> None:
-        """Change a point of sale's settings or keys."""
+        """Change a point of sale's settings or keys; setting the webhook URL re-enables its hooks."""
+        if values.get("webhook_url"):  # TF: a disabled URL is ignored until a new one is given
+            values = {**values, "webhook_disabled_at": None, "webhook_disabled_reason": None, "webhook_failing_since": None}
         connection.execute(
             update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **self._sealed(values))
         )

@@ -102,26 +102,56 @@ class HookEvent:
     creado: datetime
     state: str
     attempts: int
+    schedule_start: int = 0
+    last_error: str | None = None
+    # The point of sale's webhook settings, as claimed (None / empty outside a claim).
     webhook_url: str | None = None
     webhook_token: str = ""
+    webhook_secret: str | None = None
+    webhook_secret_previous: str | None = None
+    webhook_secret_previous_until: datetime | None = None
+    webhook_failing_since: datetime | None = None
+    webhook_disabled_at: datetime | None = None
+    webhook_disabled_reason: str | None = None
 
     @classmethod
     def from_row(cls, row, open_secret=lambda sealed: sealed) -> "HookEvent":
-        """``open_secret`` unseals the point of sale's token, when the row carries it."""
+        """``open_secret`` unseals the point of sale's token and secrets, when the row carries them."""
         mapping = row._mapping
-        token = mapping.get("webhook_token")
+
+        def opened(name: str) -> str | None:
+            sealed = mapping.get(name)
+            return open_secret(sealed) if sealed else None
+
         return _from_mapping(
             cls,
             mapping,
             msg=jsontext.loads(mapping["msg"]),
+            schedule_start=mapping.get("schedule_start") or 0,
+            last_error=mapping.get("last_error"),
             webhook_url=mapping.get("webhook_url"),
-            webhook_token=open_secret(token) if token else "",
+            webhook_token=opened("webhook_token") or "",
+            webhook_secret=opened("webhook_secret"),
+            webhook_secret_previous=opened("webhook_secret_previous"),
+            **{
+                name: mapping.get(name)
+                for name in (
+                    "webhook_secret_previous_until",
+                    "webhook_failing_since",
+                    "webhook_disabled_at",
+                    "webhook_disabled_reason",
+                )
+            },
         )
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """The outcome of one delivery attempt, as the dispatcher hands it to the store."""
+    """The outcome of one delivery attempt, as the dispatcher hands it to the store.
+
+    ``skipped``: no request was made (the endpoint is disabled); the event fails without counting
+    an attempt. ``disable``: the answer disables the endpoint at once (410 Gone), for this reason.
+    """
 
     event: HookEvent
     url: str
@@ -130,6 +160,8 @@ class Attempt:
     duration_ms: int
     delivered: bool
     next_attempt_at: datetime | None
+    skipped: bool = False
+    disable: str | None = None
 
 
 @dataclass(frozen=True)

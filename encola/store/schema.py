@@ -169,6 +169,8 @@ hook_events = Table(
     Column("delivered_at", DateTime, nullable=True),
     Index("ix_hook_events_due", "state", "next_attempt_at"),
     Index("ix_hook_events_pdv", "pdv_id", "id"),
+    # Leases in force per point of sale: the claim's per-endpoint limit counts them.
+    Index("ix_hook_events_locked", "locked_until", "pdv_id"),
 )
 
 hook_attempts = Table(

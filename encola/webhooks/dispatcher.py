@@ -1,9 +1,18 @@
 """The outbox dispatcher: delivers hook events at least once, with a stable ``hook_id``.
 
-Each event is leased from the store (so several dispatchers never send the same attempt),
-POSTed to the point of sale's URL with the documented headers, and its attempt recorded.
-A 2xx acknowledges it; anything else (timeouts, redirects, 4xx/5xx, refused addresses) is
-retried after the schedule's next delay, and after the last one the event is marked failed.
+Events are leased from the store (so several dispatchers never send the same attempt), POSTed
+to the point of sale's URL with TF's headers and a Standard Webhooks signature, and each attempt
+recorded. A 2xx acknowledges; anything else (timeouts, redirects, 4xx/5xx, refused addresses) is
+retried after the schedule's next delay (later if a 429/503 says ``Retry-After``), and after the
+last one the event is failed. A 410 disables the endpoint at once, and so does failing for longer
+than ``webhook_disable_after``; a disabled endpoint's events fail without a request.
+
+The loop is a pipeline, not rounds: each delivery is a task of its own, up to
+``webhook_concurrency`` at once; the claim asks for as many events as there are free slots, at
+most ``webhook_endpoint_concurrency`` in flight per point of sale (counted in the database, over
+every dispatcher), so a slow endpoint holds only its own slots. Finished attempts are recorded
+by one recorder in batches (whatever finished while the last batch was being written), and each
+batch frees its endpoints' leases for the next claim.
 """
 
 from __future__ import annotations
@@ -11,21 +20,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from encola import jsontext
 from encola.clock import Clock, to_argentina
 from encola.domain.fields import format_datetime
 from encola.settings import Settings
 from encola.store.store import Attempt, HookEvent, Store
-from encola.webhooks.urls import UrlRefused, check_url
+from encola.webhooks.signing import signature_headers, valid_secrets
+from encola.webhooks.urls import AddressRefused, CheckingResolver, UrlRefused, delivery_refusal
 
 log = logging.getLogger("encola.webhooks")
 POLL_SECONDS = 0.5  # also picks up events written by other processes
-GATHER_SECONDS = 0.05
+GATHER_SECONDS = 0.05  # a steady stream is claimed in batches, not one claim per event
+BACKLOG_GATHER_SECONDS = 0.002  # with a backlog, claim again as soon as a few slots free
+STOP_GRACE_SECONDS = 5.0  # deliveries in flight at shutdown get this long, then are dropped
+RECORD_RETRY_SECONDS = 1.0
 MAX_ANSWER_BYTES = 64 * 1024
+GONE_REASON = "la direccion de webhook respondio HTTP 410 (Gone)"
 
 
 def next_retry_at(now: datetime, attempts_done: int, schedule: tuple[float, ...]) -> datetime | None:
@@ -33,6 +50,22 @@ def next_retry_at(now: datetime, attempts_done: int, schedule: tuple[float, ...]
     if attempts_done - 1 >= len(schedule):
         return None
     return now + timedelta(seconds=schedule[attempts_done - 1])
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date); None if unusable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        return float(value[:12])  # bounded by the caller; a longer number would only overflow
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now.replace(tzinfo=timezone.utc)).total_seconds())
 
 
 def payload(event: HookEvent, intento: int) -> dict:
@@ -47,15 +80,17 @@ def payload(event: HookEvent, intento: int) -> dict:
     }
 
 
-def http_session(settings: Settings) -> aiohttp.ClientSession:
+def http_session(settings: Settings, resolver: AbstractResolver | None = None) -> aiohttp.ClientSession:
     """The HTTP client hooks go out through (call it inside the running event loop).
 
     aiohttp rather than httpx: delivering a hook with httpx cost more CPU than accepting the
     invoice it reports (≈40 % of an API process at 16 clients, measured with py-spy).
-    Redirects are never followed (TF: the URL must not redirect) and proxies are not taken from
-    the environment (``trust_env`` stays off).
+    Names are resolved through CheckingResolver around ``resolver`` (aiohttp's default when not
+    given), so connections go only to checked addresses. Redirects are never followed (TF: the
+    URL must not redirect) and proxies are not taken from the environment (``trust_env`` off).
     """
-    connector = aiohttp.TCPConnector(limit=settings.webhook_concurrency * 2)
+    checking = CheckingResolver(resolver or aiohttp.DefaultResolver(), settings.webhook_allow_private)
+    connector = aiohttp.TCPConnector(limit=settings.webhook_concurrency * 2, resolver=checking)
     return aiohttp.ClientSession(connector=connector, auto_decompress=False)
 
 
@@ -67,91 +102,166 @@ class Dispatcher:
         clock: Clock,
         session: aiohttp.ClientSession | None = None,
         poll_seconds: float = POLL_SECONDS,
+        resolver: AbstractResolver | None = None,
     ):
         self.poll_seconds = poll_seconds
         self.store = store
         self.settings = settings
         self.clock = clock
         self._session = session
-        self._wake = asyncio.Event()
+        self._resolver = resolver
+        self._wake = asyncio.Event()  # an event was written here
+        self._changed = asyncio.Event()  # a slot freed or a batch was recorded
+        self._finished_ready = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+        self._finished: list[Attempt] = []
+        self._closing = False
 
     def wake(self) -> None:
         """Deliver now rather than at the next poll (called after an event is written here)."""
         self._wake.set()
 
+    @property
+    def _lease_seconds(self) -> float:
+        return max(self.settings.webhook_first_timeout, self.settings.webhook_retry_timeout) + 30
+
+    async def _claim(self, limit: int) -> list[HookEvent]:
+        return await asyncio.to_thread(
+            self.store.claim_due_events, limit, self._lease_seconds, self.settings.webhook_endpoint_concurrency
+        )
+
+    async def _record(self, attempts: list[Attempt]) -> None:
+        await asyncio.to_thread(self.store.record_attempts, attempts, self.settings.webhook_disable_after)
+
     async def run(self, stop: asyncio.Event) -> None:
         owns_session = self._session is None
         if owns_session:
-            self._session = http_session(self.settings)
+            self._session = http_session(self.settings, self._resolver)
+        self._closing = False
+        recorder = asyncio.create_task(self._record_loop())
         try:
-            while not stop.is_set():
-                try:
-                    delivered = await self.run_once()
-                except Exception:  # a database hiccup must not end the dispatcher
-                    log.exception("webhook dispatch round failed", extra={"action": "dispatch"})
-                    delivered = 0
-                if delivered >= self.settings.webhook_concurrency:
-                    continue  # a backlog: keep going
-                if delivered:
-                    # Let events gather for a moment, so a steady stream is sent in rounds rather
-                    # than one claim-and-record transaction pair per hook.
-                    await asyncio.sleep(GATHER_SECONDS)
-                    continue
-                self._wake.clear()
-                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-                for waiter in waiters:
-                    waiter.cancel()
+            await self._claim_loop(stop)
         finally:
+            await self._finish_inflight()
+            self._closing = True
+            self._finished_ready.set()
+            await recorder
             if owns_session:
                 await self._session.close()
 
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        capacity = self.settings.webhook_concurrency
+        per_endpoint = self.settings.webhook_endpoint_concurrency
+        while not stop.is_set():
+            free = capacity - len(self._inflight)
+            events: list[HookEvent] = []
+            if free > 0:
+                self._wake.clear()
+                self._changed.clear()
+                try:
+                    events = await self._claim(free)
+                except Exception:  # a database hiccup must not end the dispatcher
+                    log.exception("webhook claim failed", extra={"action": "dispatch"})
+                for event in events:
+                    self._start(event)
+            per_pdv = Counter(event.pdv_id for event in events)
+            if free <= 0 or len(events) == free or any(n >= per_endpoint for n in per_pdv.values()):
+                # A backlog (everywhere, or at an endpoint at its limit): claim again as soon
+                # as slots free or a recorded batch releases leases.
+                await _first(stop, self._changed, timeout=self.poll_seconds)
+                await asyncio.sleep(BACKLOG_GATHER_SECONDS)
+            elif events:
+                # A stream: let events gather for a moment, so they are claimed in batches
+                # rather than one claim transaction per hook.
+                await _first(stop, timeout=GATHER_SECONDS)
+            else:
+                await _first(stop, self._wake, self._changed, timeout=self.poll_seconds)
+
+    def _start(self, event: HookEvent) -> None:
+        task = asyncio.create_task(self._deliver(event))
+        self._inflight.add(task)
+        task.add_done_callback(self._delivered)
+
+    async def _deliver(self, event: HookEvent) -> None:
+        attempt = await self.attempt(event)
+        self._finished.append(attempt)  # not before the await: the recorder swaps the list meanwhile
+        self._finished_ready.set()
+
+    def _delivered(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._changed.set()
+        if not task.cancelled() and task.exception() is not None:
+            # Not recorded: its lease lapses and the event is attempted again.
+            log.error("webhook delivery crashed", exc_info=task.exception(), extra={"action": "webhook"})
+
+    async def _record_loop(self) -> None:
+        """Record finished attempts in batches: whatever finished while the last batch was written."""
+        while True:
+            await self._finished_ready.wait()
+            self._finished_ready.clear()
+            batch, self._finished = self._finished, []
+            if batch:
+                try:
+                    await self._record(batch)
+                except Exception:
+                    log.exception("recording webhook attempts failed", extra={"action": "dispatch"})
+                    if not self._closing:  # at shutdown the leases lapse and the events go again
+                        self._finished[:0] = batch
+                        await asyncio.sleep(RECORD_RETRY_SECONDS)
+                        self._finished_ready.set()
+                else:
+                    self._changed.set()
+            if self._closing and not self._finished:
+                return
+
+    async def _finish_inflight(self) -> None:
+        if not self._inflight:
+            return
+        _, pending = await asyncio.wait(set(self._inflight), timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
     async def run_once(self) -> int:
-        """Lease the due events and deliver them concurrently; returns how many were attempted."""
-        limit = self.settings.webhook_concurrency
-        lease = self.settings.webhook_first_timeout + 30
-        events = await asyncio.to_thread(self.store.claim_due_events, limit, lease)
+        """Lease the due events, deliver them concurrently, record them; returns how many (tests)."""
+        events = await self._claim(self.settings.webhook_concurrency)
         if events:
-            refusals = await asyncio.to_thread(self._check_urls, {event.webhook_url or "" for event in events})
-            attempts = await asyncio.gather(*(self.attempt(event, refusals) for event in events))
-            # One transaction for the whole round: SQLite has one writer, and hooks are many.
-            await asyncio.to_thread(self.store.record_attempts, attempts)
+            await self._record(list(await asyncio.gather(*(self.attempt(event) for event in events))))
         return len(events)
 
-    def _check_urls(self, urls: set[str]) -> dict[str, UrlRefused]:
-        """Why each refused URL is refused; checked once per round, since resolving a name blocks."""
-        refusals = {}
-        for url in urls:
-            try:
-                if not url:
-                    raise UrlRefused("el punto de venta no tiene direccion de webhook")
-                check_url(url, self.settings.webhook_allow_private, require_resolution=False)
-            except UrlRefused as refused:
-                refusals[url] = refused
-        return refusals
-
-    async def attempt(self, event: HookEvent, refusals: dict[str, UrlRefused]) -> Attempt:
-        """POST the event once (unless its URL is among ``refusals``); the outcome, not yet recorded."""
+    async def attempt(self, event: HookEvent) -> Attempt:
+        """POST the event once (unless its endpoint is disabled or its URL refused); the outcome, not yet recorded."""
+        if event.webhook_disabled_at is not None:
+            since = format_datetime(to_argentina(event.webhook_disabled_at))
+            error = f"webhook deshabilitado desde {since}: {event.webhook_disabled_reason or ''}".rstrip(": ")
+            return Attempt(event, event.webhook_url or "", None, error, 0, False, None, skipped=True)
         intento = event.attempts + 1
         timeout = self.settings.webhook_first_timeout if intento == 1 else self.settings.webhook_retry_timeout
         url = event.webhook_url or ""
-        status_code, error = None, None
+        status_code, error, retry_after = None, None, None
         started = time.monotonic()
         try:
-            if url in refusals:
-                raise refusals[url]
+            refused = delivery_refusal(url, self.settings.webhook_allow_private)
+            if refused is not None:
+                raise refused
+            body = jsontext.dumps(payload(event, intento))
+            signing = signature_headers(valid_secrets(event, self.clock.now()), event.hook_id, int(time.time()), body)
             async with self._session.post(
                 url,
-                data=jsontext.dumps(payload(event, intento)),
+                data=body,
                 allow_redirects=False,  # TF: the URL must not redirect; a 3xx is a failed attempt
                 headers={
                     "Content-Type": "application/json; charset=utf-8",
                     "User-Agent": self.settings.webhook_user_agent,
                     "TF-WebhookToken": event.webhook_token,
+                    **signing,
                 },
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 status_code = response.status
+                if status_code in (429, 503):
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"), self.clock.now())
                 # Read the (short) answer so the connection can carry the next hook; a longer one
                 # is not kept in memory, and its connection is closed instead of reused.
                 await response.content.read(MAX_ANSWER_BYTES)
@@ -162,12 +272,22 @@ class Dispatcher:
         except asyncio.TimeoutError:
             error = f"sin respuesta en {timeout:g} s"
         except aiohttp.ClientConnectorError as exc:
-            error = f"no se pudo conectar: {exc.os_error}"
+            if isinstance(exc.os_error, AddressRefused):
+                error = f"URL rechazada: {exc.os_error}"
+            else:
+                error = f"no se pudo conectar: {exc.os_error}"
         except (aiohttp.ClientError, ValueError, OverflowError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         delivered = error is None
         duration_ms = int((time.monotonic() - started) * 1000)
-        retry_at = None if delivered else next_retry_at(self.clock.now(), intento, self.settings.webhook_retry_schedule)
+        disable = GONE_REASON if status_code == 410 else None
+        retry_at = None
+        if not (delivered or disable):
+            now = self.clock.now()
+            retry_at = next_retry_at(now, intento - event.schedule_start, self.settings.webhook_retry_schedule)
+            if retry_at is not None and retry_after is not None:
+                waited = now + timedelta(seconds=min(retry_after, self.settings.webhook_retry_after_max))
+                retry_at = max(retry_at, waited)
         # Every attempt is recorded in hook_attempts; the log tells of failures, and of
         # deliveries only at DEBUG (a line per hook was 2 % of an API process's CPU).
         log.log(
@@ -180,4 +300,17 @@ class Dispatcher:
             error or status_code,
             extra={"action": "webhook", "hook_id": event.hook_id},
         )
-        return Attempt(event, url, status_code, error, duration_ms, delivered, retry_at)
+        return Attempt(event, url, status_code, error, duration_ms, delivered, retry_at, disable=disable)
+
+
+async def _first(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until any of ``events`` is set, or ``timeout`` seconds."""
+    if not events:
+        await asyncio.sleep(timeout)
+        return
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

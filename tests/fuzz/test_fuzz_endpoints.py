@@ -13,9 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz_support import (
-    CUIT,
     ENDPOINTS,
-    PUNTO_VENTA,
     assert_envelope,
     assert_stored_only_what_was_accepted,
     encode,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuzz_support import ADMIN_PUNTO_VENTA, CUIT, PUNTO_VENTA, Rows, valid_bodies
+from fuzz_support import ADMIN_PUNTO_VENTA, CUIT, PUNTO_VENTA, UNLIMITED, Rows, valid_bodies
 from support import EncolaProcess, WebhookReceiver
 
 
@@ -21,7 +21,7 @@ def receiver(backend):
 
 @pytest.fixture(scope="module")
 def server(database_url, receiver):
-    process = EncolaProcess(database_url, args=("serve", "--no-engine"))
+    process = EncolaProcess(database_url, args=("serve", "--no-engine"), extra_env=UNLIMITED)
     process.keys = process.provision(CUIT, PUNTO_VENTA, receiver.url, token=receiver.token)
     process.admin_keys = process.provision(CUIT, ADMIN_PUNTO_VENTA, receiver.url, token=receiver.token)
     process.bodies = valid_bodies(process.keys, process.admin_keys, receiver.url)

@@ -22,6 +22,14 @@ PUNTO_VENTA = 10
 ADMIN_PUNTO_VENTA = 12  # administrar M may deactivate its caller: fuzz it on a PDV of its own
 FUTURE = Clock().today() + timedelta(days=30)  # queued, never due while the tests run
 
+# The fuzz sends thousands of requests from one address, many with wrong credentials: the abuse
+# limits (tested in tests/acceptance/test_abuse_limits.py) would answer them all with TFC-1018/1019.
+UNLIMITED = {
+    "ENCOLA_RATE_LIMIT_PER_CREDENTIAL": "off",
+    "ENCOLA_RATE_LIMIT_PER_ADDRESS": "off",
+    "ENCOLA_AUTH_FAILURES_PER_ADDRESS": "off",
+}
+
 ENDPOINTS = (
     "facturacion/nuevo_encola",
     "facturacion/lotes_encola",

@@ -12,7 +12,7 @@ import sqlite3
 import httpx
 import pytest
 
-from fuzz_support import CUIT, ENDPOINTS, PUNTO_VENTA, assert_envelope, encode, valid_bodies
+from fuzz_support import CUIT, ENDPOINTS, PUNTO_VENTA, UNLIMITED, assert_envelope, encode, valid_bodies
 from support import EncolaProcess
 
 RAW_BODIES = {
@@ -106,7 +106,7 @@ def _break_database(database_url: str) -> None:
 
 def test_after_a_503_the_connection_still_serves_and_one_traceback_is_logged(backend, databases, receiver):
     database_url = databases.new(backend)
-    process = EncolaProcess(database_url, args=("serve", "--no-engine"))
+    process = EncolaProcess(database_url, args=("serve", "--no-engine"), extra_env=UNLIMITED)
     keys = process.provision(CUIT, PUNTO_VENTA, receiver.url, token=receiver.token)
     process.start()
     bodies = valid_bodies(keys, keys, receiver.url)

@@ -31,6 +31,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,6 +42,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from encola.api.provisioning import PdvSpec, provision  # noqa: E402
 from encola.clock import Clock  # noqa: E402
+from encola.secretbox import SecretBox  # noqa: E402
 from encola.store.db import make_engine, migrate  # noqa: E402
 from encola.store.lanes import LaneStore  # noqa: E402
 from encola.store.schema import invoices  # noqa: E402
@@ -48,6 +50,8 @@ from encola.store.store import Store  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 ENCOLA = [PYTHON, "-m", "encola.cli"]
+# Every process of a run shares one secret key: the harness seals the points of sale it provisions.
+BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
 PHASES = ("e2e", "intake", "webhooks", "emission", "dequeue")
@@ -389,7 +393,7 @@ class Harness:
     def env(self, backend: Backend, sim: Proc | None) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ENCOLA_")}
         env.update(ENCOLA_DATABASE_URL=backend.url, ENCOLA_WEBHOOK_ALLOW_PRIVATE="1", ENCOLA_LOG_LEVEL="INFO",
-                   PYTHONUNBUFFERED="1")
+                   PYTHONUNBUFFERED="1", ENCOLA_SECRET_KEY=BENCH_KEY)
         if sim is not None:
             env["ENCOLA_AFIP_URL"] = sim.base
         return env
@@ -461,7 +465,7 @@ class BackendRun:
         self.h, self.b = harness, backend
         self.engine = make_engine(backend.url)
         migrate(self.engine)
-        self.store = Store(self.engine, Clock())
+        self.store = Store(self.engine, Clock(), SecretBox([BENCH_KEY.encode()]))
         self.today = Clock().today()
         self.keys: dict[int, dict] = {}
         self.results: dict = {}

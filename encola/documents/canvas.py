@@ -1,0 +1,139 @@
+"""What both layouts draw with: an fpdf2 document set up for determinism, text, wrapping, the QR.
+
+Text is drawn with the standard Helvetica (nothing embedded, so a document is small and fast to
+build) in Windows-1252, which has every Spanish letter and the "—" of the simulator's mark.
+"""
+
+from __future__ import annotations
+
+from fpdf import FPDF
+import segno
+
+from encola.documents.text import ENCODING, printable
+
+PT = 25.4 / 72  # one point in mm
+SIMULATOR_MARK = "SIN VALIDEZ FISCAL — SIMULADOR"
+SIMULATOR_NOTE = "El CAE de este comprobante lo otorgó un simulador, no ARCA/AFIP."
+RED = (190, 20, 20)
+BLACK = (0, 0, 0)
+GREY = (90, 90, 90)
+
+
+class Canvas(FPDF):
+    """An FPDF whose output depends only on what is drawn (and the fixed creation date)."""
+
+    def __init__(self, width: float, height: float, *, created, title: str, author: str):
+        super().__init__(unit="mm", format=(width, height))
+        self.core_fonts_encoding = ENCODING
+        self.set_auto_page_break(False)
+        self.set_margins(0, 0, 0)
+        self.set_creation_date(created)
+        self.set_title(printable(title))
+        self.set_author(printable(author))
+        self.set_creator("encola")
+        self.set_producer("encola")
+        self.set_lang("es-AR")
+        self.set_line_width(0.2)
+        self._style = None
+
+    def style(self, size: float, bold: bool = False, italic: bool = False, color=BLACK) -> None:
+        key = (size, bold, italic, color)
+        if key != self._style:
+            self.set_font("Helvetica", ("B" if bold else "") + ("I" if italic else ""), size)
+            self.set_text_color(*color)
+            self._style = key
+
+    def put(self, x: float, top: float, text: str, *, align: str = "L", width: float = 0) -> float:
+        """``text`` on one line whose top is ``top``; ``align`` within [x, x + width]. Returns its width."""
+        text = printable(text)
+        if not text:
+            return 0.0
+        w = self.get_string_width(text)
+        if align == "R":
+            x = x + width - w
+        elif align == "C":
+            x = x + (width - w) / 2
+        self.text(x, top + self.font_size * 0.78, text)
+        return w
+
+    def line_height(self, factor: float = 1.25) -> float:
+        return self.font_size * factor
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """``text`` broken into lines no wider than ``width`` (words kept whole when they fit)."""
+        lines: list[str] = []
+        for paragraph in printable(text).split("\n"):
+            if self.get_string_width(paragraph) <= width:
+                lines.append(paragraph)
+                continue
+            current = ""
+            for word in paragraph.split(" "):
+                candidate = f"{current} {word}" if current else word
+                if self.get_string_width(candidate) <= width:
+                    current = candidate
+                    continue
+                if current:
+                    lines.append(current)
+                current = word
+                while self.get_string_width(current) > width and len(current) > 1:
+                    cut = _fit(self, current, width)
+                    lines.append(current[:cut])
+                    current = current[cut:]
+            lines.append(current)
+        return lines
+
+    def labelled(self, x: float, top: float, label: str, value: str, width: float, size: float = 8) -> float:
+        """"Label: value" with the label in bold, the value wrapped under itself. Returns the next top."""
+        self.style(size, bold=True)
+        label_w = self.put(x, top, f"{label}: ") if label else 0.0
+        self.style(size)
+        lines = self.wrap(value, max(width - label_w, 10)) or [""]
+        step = self.line_height()
+        for i, line in enumerate(lines):
+            self.put(x + label_w, top + i * step, line)
+        return top + len(lines) * step
+
+    def qr(self, url: str, x: float, top: float, size: float) -> None:
+        """The QR of ``url`` (encoded by segno), painted as vector squares, quiet zone included."""
+        code = segno.make(url, error="m", micro=False)
+        matrix = code.matrix
+        modules = len(matrix) + 8  # four modules of quiet zone on each side
+        m = size / modules
+        self.set_fill_color(255, 255, 255)
+        self.rect(x, top, size, size, style="F")
+        self.set_fill_color(0, 0, 0)
+        for r, row in enumerate(matrix):
+            c, n = 0, len(row)
+            while c < n:
+                if row[c] & 1:
+                    start = c
+                    while c < n and row[c] & 1:
+                        c += 1
+                    self.rect(x + (start + 4) * m, top + (r + 4) * m, (c - start) * m, m + 0.01, style="F")
+                else:
+                    c += 1
+
+    def mark_banner(self, x: float, top: float, width: float, size: float = 9) -> float:
+        """The simulator's mark on a red band; returns its height."""
+        height = size * PT * 1.7
+        self.set_fill_color(*RED)
+        self.rect(x, top, width, height, style="F")
+        self.style(size, bold=True, color=(255, 255, 255))
+        self.put(x, top + (height - size * PT) / 2, SIMULATOR_MARK, align="C", width=width)
+        self.style(size)
+        return height
+
+    def dashed(self, x1: float, y: float, x2: float) -> None:
+        self.set_dash_pattern(dash=0.8, gap=0.6)
+        self.line(x1, y, x2, y)
+        self.set_dash_pattern()
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> int:
+    """How many leading characters of ``text`` fit in ``width`` (at least one)."""
+    total = 0.0
+    for i, char in enumerate(text):
+        total += pdf.get_string_width(char)
+        if total > width:
+            return max(i, 1)
+    return len(text)

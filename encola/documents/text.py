@@ -1,0 +1,72 @@
+"""Small pure formatters for what a document prints: Argentine numbers, dates, printable text."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+# Helvetica is one of PDF's 14 standard fonts: every reader has it, nothing is embedded, and
+# with WinAnsiEncoding (Windows-1252) it has "—", "“", "º" and every Spanish letter.
+ENCODING = "windows-1252"
+_PRECISION = 60
+
+
+def amount(value: Decimal, places: int = 2) -> str:
+    """``value`` rounded half-even to ``places`` decimals in the Argentine form: 1.234.567,89."""
+    with localcontext() as context:
+        context.prec = _PRECISION
+        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    sign = "-" if rounded < 0 else ""
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    return f"{sign}{grouped},{fraction}" if places > 0 else sign + grouped
+
+
+def number(value: Decimal, min_places: int = 2, max_places: int = 6) -> str:
+    """A quantity, price or rate with as many decimals as it has (at least ``min_places``)."""
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return amount(value, max(min_places, min(places, max_places)))
+
+
+def rate(value: Decimal) -> str:
+    """An alícuota as AFIP prints it: 21%, 10,5%, 2,5%."""
+    return number(value, 0, 4) + "%"
+
+
+def day(value: date | None) -> str:
+    """dd/mm/aaaa, or "" when there is no date."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def printable(value: object) -> str:
+    """Text the standard fonts can draw: Windows-1252, control characters dropped.
+
+    A character outside the encoding is replaced by its compatibility decomposition's base
+    letters when it has one ("ﬁ" → "fi", "ő" → "o"), else by "?", so a client's emoji never
+    stops a document from rendering.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    try:
+        text.encode(ENCODING)
+    except UnicodeEncodeError:
+        text = "".join(_fallback(char) for char in text)
+    if any(ord(c) < 32 and c != "\n" for c in text):
+        text = "".join(c if ord(c) >= 32 or c == "\n" else " " for c in text)
+    return text
+
+
+def _fallback(char: str) -> str:
+    try:
+        char.encode(ENCODING)
+        return char
+    except UnicodeEncodeError:
+        pass
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    try:
+        return base.encode(ENCODING).decode(ENCODING) if base else "?"
+    except UnicodeEncodeError:
+        return "?"

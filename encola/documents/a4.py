@@ -73,7 +73,7 @@ def _page(pdf: Canvas, doc: Document, columns) -> float:
 def _watermark(pdf: Canvas) -> None:
     pdf.style(40, bold=True, color=(246, 206, 206))
     with pdf.rotation(48, WIDTH / 2, HEIGHT / 2):
-        w = pdf.get_string_width(SIMULATOR_MARK)
+        w = pdf.width(SIMULATOR_MARK)
         pdf.text(WIDTH / 2 - w / 2, HEIGHT / 2 + 5, SIMULATOR_MARK)
 
 

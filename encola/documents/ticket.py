@@ -35,7 +35,7 @@ class _Flow:
 
     def text(self, text: str, size: float = 7.5, *, bold=False, italic=False, align="L", color=(0, 0, 0), right: str = ""):
         self.pdf.style(size, bold=bold, italic=italic, color=color)
-        lines = self.pdf.wrap(text, INNER - (self.pdf.get_string_width(right) + 2 if right else 0)) or [""]
+        lines = self.pdf.wrap(text, INNER - (self.pdf.width(right) + 2 if right else 0)) or [""]
         step = self.pdf.line_height(1.3)
         for i, line in enumerate(lines):
             if self.draw:

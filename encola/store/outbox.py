@@ -21,9 +21,12 @@ def _claim_events():
     """Lease the earliest due events, at most ``per_endpoint`` in flight per point of sale.
 
     An event is in flight while its lease holds (until its attempt is recorded), whichever
-    process holds it; each point of sale gets the due events that fit under its limit, earliest
-    first, so one endpoint's backlog never takes the whole of ``limit``. The UPDATE checks the
-    lease again, so two dispatchers never lease the same event.
+    process holds it. Points of sale already at their limit are left out first (their backlog is
+    not even read: a hanging endpoint with thousands of due hooks costs nothing here); of the
+    others, the earliest ``window`` due events are ranked per point of sale and each gets what
+    fits under its limit, so one endpoint's backlog never takes the whole of ``limit``. An
+    endpoint whose events fall beyond the window this time is reached once the ones before it
+    fill up. The UPDATE checks the lease again, so two dispatchers never lease the same event.
     """
     now = bindparam("now")
     free = or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= now)
@@ -33,18 +36,23 @@ def _claim_events():
         .group_by(hook_events.c.pdv_id)
         .subquery("busy")
     )
-    ranked = (
-        select(
-            hook_events.c.id,
-            hook_events.c.pdv_id,
-            hook_events.c.next_attempt_at,
-            func.row_number()
-            .over(partition_by=hook_events.c.pdv_id, order_by=(hook_events.c.next_attempt_at, hook_events.c.id))
-            .label("rank"),
+    saturated = select(busy.c.pdv_id).where(busy.c.n >= bindparam("per_endpoint"))
+    window = (
+        select(hook_events.c.id, hook_events.c.pdv_id, hook_events.c.next_attempt_at)
+        .where(
+            hook_events.c.state == "pending",
+            hook_events.c.next_attempt_at <= now,
+            free,
+            hook_events.c.pdv_id.not_in(saturated.scalar_subquery()),
         )
-        .where(hook_events.c.state == "pending", hook_events.c.next_attempt_at <= now, free)
-        .subquery("ranked")
+        .order_by(hook_events.c.next_attempt_at)
+        .limit(bindparam("window"))
+        .subquery("window")
     )
+    ranked = select(
+        window,
+        func.row_number().over(partition_by=window.c.pdv_id, order_by=(window.c.next_attempt_at, window.c.id)).label("rank"),
+    ).subquery("ranked")
     chosen = (
         select(ranked.c.id)
         .select_from(ranked.outerjoin(busy, busy.c.pdv_id == ranked.c.pdv_id))
@@ -61,6 +69,22 @@ def _claim_events():
 
 
 _CLAIM_EVENTS = _claim_events()
+_DUE_UNCLAIMED = (
+    select(hook_events.c.id)
+    .where(
+        hook_events.c.state == "pending",
+        hook_events.c.next_attempt_at <= bindparam("now"),
+        or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= bindparam("now")),
+    )
+    .limit(1)
+)
+
+
+class Claimed(list):
+    """The events a claim leased; ``more_due``: due events were left (an endpoint at its limit, or
+    more than the claim asked for), so the dispatcher should claim again as soon as slots free."""
+
+    more_due = False
 _CLAIMED_EVENTS = (
     select(
         hook_events,
@@ -190,11 +214,18 @@ class OutboxQueries:
             if connection.dialect.name == "postgresql":
                 # One claim at a time, so the per-endpoint count each claim sees is exact.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK_KEY})
-            parameters = {"now": now, "limit": limit, "per_endpoint": per_endpoint, "lease_until": lease_until}
+            parameters = {
+                "now": now,
+                "limit": limit,
+                "per_endpoint": per_endpoint,
+                "window": max(4 * limit, 256),
+                "lease_until": lease_until,
+            }
             ids = connection.execute(_CLAIM_EVENTS, parameters).scalars().all()
             if not ids:
                 return []
             rows = connection.execute(_CLAIMED_EVENTS, {"ids": ids}).all()
+            more_due = connection.execute(_DUE_UNCLAIMED, {"now": now}).first() is not None
         opened: dict[str, str] = {}  # a point of sale's events share its sealed secrets
 
         def open_once(sealed: str) -> str:
@@ -202,7 +233,9 @@ class OutboxQueries:
                 opened[sealed] = self.secrets.open(sealed)
             return opened[sealed]
 
-        return [HookEvent.from_row(row, open_once) for row in rows]
+        claimed = Claimed(HookEvent.from_row(row, open_once) for row in rows)
+        claimed.more_due = more_due
+        return claimed
 
     def next_event_due_at(self) -> datetime | None:
         """When the earliest pending event falls due (the dispatcher sleeps until then)."""

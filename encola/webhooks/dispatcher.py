@@ -7,12 +7,14 @@ retried after the schedule's next delay (later if a 429/503 says ``Retry-After``
 last one the event is failed. A 410 disables the endpoint at once, and so does failing for longer
 than ``webhook_disable_after``; a disabled endpoint's events fail without a request.
 
-The loop is a pipeline, not rounds: each delivery is a task of its own, up to
-``webhook_concurrency`` at once; the claim asks for as many events as there are free slots, at
-most ``webhook_endpoint_concurrency`` in flight per point of sale (counted in the database, over
-every dispatcher), so a slow endpoint holds only its own slots. Finished attempts are recorded
-by one recorder in batches (whatever finished while the last batch was being written), and each
-batch frees its endpoints' leases for the next claim.
+The loop is a pipeline, not rounds. Each delivery is a task of its own: at most
+``webhook_concurrency`` are sent at once, at most ``webhook_endpoint_concurrency`` to one point of
+sale. Events are leased LEASE_DEPTH per sending slot (one sent, one waiting behind it), and the
+claim leases at most LEASE_DEPTH × ``webhook_endpoint_concurrency`` per point of sale, counted in
+the database over every dispatcher, so a slow endpoint holds only its own slots. The claim asks
+for as many events as there are free slots, again as soon as some free up; finished attempts are
+recorded by one recorder in batches (whatever finished while the last batch was being written),
+and each batch frees its endpoints' leases for the next claim.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -42,6 +43,9 @@ BACKLOG_GATHER_SECONDS = 0.002  # with a backlog, claim again as soon as a few s
 STOP_GRACE_SECONDS = 5.0  # deliveries in flight at shutdown get this long, then are dropped
 RECORD_RETRY_SECONDS = 1.0
 MAX_ANSWER_BYTES = 64 * 1024
+# Events leased per sending slot: one being sent and one waiting behind it, so an endpoint's next
+# hook goes out the moment one is answered, while its attempt is recorded and more are claimed.
+LEASE_DEPTH = 2
 GONE_REASON = "la direccion de webhook respondio HTTP 410 (Gone)"
 
 
@@ -113,7 +117,9 @@ class Dispatcher:
         self._wake = asyncio.Event()  # an event was written here
         self._changed = asyncio.Event()  # a slot freed or a batch was recorded
         self._finished_ready = asyncio.Event()
-        self._inflight: set[asyncio.Task] = set()
+        self._inflight: set[asyncio.Task] = set()  # leased events: being sent or waiting to be
+        self._sending = asyncio.Semaphore(settings.webhook_concurrency)
+        self._endpoints: dict[int, list] = {}  # pdv_id -> [its sending slots, tasks using them]
         self._finished: list[Attempt] = []
         self._closing = False
 
@@ -123,11 +129,12 @@ class Dispatcher:
 
     @property
     def _lease_seconds(self) -> float:
-        return max(self.settings.webhook_first_timeout, self.settings.webhook_retry_timeout) + 30
+        # Long enough to wait behind the endpoint's hook being sent, then to be sent.
+        return LEASE_DEPTH * max(self.settings.webhook_first_timeout, self.settings.webhook_retry_timeout) + 30
 
     async def _claim(self, limit: int) -> list[HookEvent]:
         return await asyncio.to_thread(
-            self.store.claim_due_events, limit, self._lease_seconds, self.settings.webhook_endpoint_concurrency
+            self.store.claim_due_events, limit, self._lease_seconds, LEASE_DEPTH * self.settings.webhook_endpoint_concurrency
         )
 
     async def _record(self, attempts: list[Attempt]) -> None:
@@ -150,8 +157,7 @@ class Dispatcher:
                 await self._session.close()
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
-        capacity = self.settings.webhook_concurrency
-        per_endpoint = self.settings.webhook_endpoint_concurrency
+        capacity = LEASE_DEPTH * self.settings.webhook_concurrency
         while not stop.is_set():
             free = capacity - len(self._inflight)
             events: list[HookEvent] = []
@@ -164,8 +170,7 @@ class Dispatcher:
                     log.exception("webhook claim failed", extra={"action": "dispatch"})
                 for event in events:
                     self._start(event)
-            per_pdv = Counter(event.pdv_id for event in events)
-            if free <= 0 or len(events) == free or any(n >= per_endpoint for n in per_pdv.values()):
+            if free <= 0 or len(events) == free or getattr(events, "more_due", False):
                 # A backlog (everywhere, or at an endpoint at its limit): claim again as soon
                 # as slots free or a recorded batch releases leases.
                 await _first(stop, self._changed, timeout=self.poll_seconds)
@@ -183,7 +188,15 @@ class Dispatcher:
         task.add_done_callback(self._delivered)
 
     async def _deliver(self, event: HookEvent) -> None:
-        attempt = await self.attempt(event)
+        endpoint = self._endpoints.setdefault(event.pdv_id, [asyncio.Semaphore(self.settings.webhook_endpoint_concurrency), 0])
+        endpoint[1] += 1
+        try:
+            async with endpoint[0], self._sending:
+                attempt = await self.attempt(event)
+        finally:
+            endpoint[1] -= 1
+            if not endpoint[1]:
+                del self._endpoints[event.pdv_id]
         self._finished.append(attempt)  # not before the await: the recorder swaps the list meanwhile
         self._finished_ready.set()
 

@@ -162,6 +162,20 @@ async def test_the_claim_gives_each_point_of_sale_at_most_its_limit_in_flight(st
     assert sorted(e.external_reference for e in store.claim_due_events(32, 60, per_endpoint=4)) == ["busy-4", "busy-5"]
 
 
+async def test_a_backlog_at_one_endpoint_does_not_hide_a_later_hook_of_another(store, clock):
+    flooded = make_pdv(store, "http://127.0.0.1:9/a", punto_venta=10)
+    other = make_pdv(store, "http://127.0.0.1:9/b", punto_venta=11)
+    with store.writing() as connection:
+        store.add_events(connection, [(flooded.pdv.id, NewEvent("encolado", f"flood-{i}"), None) for i in range(600)])
+    clock.advance(seconds=1)
+    store.record_event(other.pdv.id, NewEvent("encolado", "late"))
+
+    first = store.claim_due_events(32, 60, per_endpoint=4)
+    second = store.claim_due_events(32, 60, per_endpoint=4)
+    assert [e.pdv_id for e in first] == [flooded.pdv.id] * 4 and first.more_due
+    assert [e.external_reference for e in second] == ["late"]  # the flooded endpoint is full: skipped
+
+
 async def test_a_hanging_endpoint_does_not_delay_another_endpoints_hooks(store, clock, receiver, server):
     hanging = server(lambda n: (200, {}, 3.0))  # answers after the 1 s timeout
     stuck = make_pdv(store, hanging.url, punto_venta=10)
@@ -185,7 +199,7 @@ async def test_a_hanging_endpoint_does_not_delay_another_endpoints_hooks(store, 
         await running
 
     assert took < 0.8, f"the healthy endpoint waited {took:.2f} s"
-    assert hanging_requests == 2  # never more than its limit, although 10 were due
+    assert hanging_requests == 2  # never more than its limit at once, although 10 were due
     assert {h.body["external_reference"] for h in receiver.hooks} == {f"ok-{i}" for i in range(6)}
     assert all(event_of(store, h.body["hook_id"]).state == "delivered" for h in receiver.hooks)
 

@@ -25,6 +25,7 @@ import socket
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -136,17 +137,23 @@ def check_url(url: str, allow_private: bool, *, require_resolution: bool = False
         raise UrlRefused("debe ser una URL http:// o https:// con un dominio, por ejemplo https://www.dominio.com/script")
     if parts.username or parts.password:
         raise UrlRefused("no debe incluir usuario ni contraseña")
+    try:
+        # The host as the HTTP client will read it: yarl folds Unicode look-alikes, so
+        # "①②⑦.0.0.1" and "１２７.0.0.1" are 127.0.0.1 and "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ" is localhost.
+        host = yarl.URL(url).raw_host or ""
+    except (ValueError, UnicodeError) as exc:
+        raise UrlRefused(f"la URL no es valida ({exc})") from None
     if allow_private:
         return
-    host = parts.hostname
+    shown = parts.hostname if parts.hostname == host else f"{parts.hostname} ({host})"
     literal = literal_address(host)
     if literal is not None:
         if not is_public(literal):
-            raise UrlRefused("apunta a una red privada o local", f"{host} → {describe(literal)}")
+            raise UrlRefused("apunta a una red privada o local", f"{shown} → {describe(literal)}")
         return
     name = host.rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: loopback, whatever DNS says
-        raise UrlRefused("apunta a una red privada o local", f"{host} → 127.0.0.1, ::1")
+        raise UrlRefused("apunta a una red privada o local", f"{shown} → 127.0.0.1, ::1")
     if not resolve_names:
         return
     addresses = resolve(host)
@@ -154,7 +161,7 @@ def check_url(url: str, allow_private: bool, *, require_resolution: bool = False
         if require_resolution:
             raise UrlRefused(f"no se pudo resolver el dominio {host}", host)
         return  # judged again, at connect time, by CheckingResolver
-    _refuse_private(host, addresses)
+    _refuse_private(shown, addresses)
 
 
 @lru_cache(maxsize=4096)

@@ -126,7 +126,7 @@ async def test_a_name_with_any_non_public_address_is_refused_whole(store, clock,
     assert attempt["error"] == "URL rechazada: apunta a una red privada o local mixed.invalid → 169.254.169.254, ::1"
 
 
-@pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "0x7f000001", "127.1"])
+@pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "0x7f000001", "127.1", "①②⑦.0.0.1"])
 async def test_literal_addresses_that_mean_loopback_are_refused_before_connecting(store, clock, receiver, host):
     port = receiver.url.split(":")[2].split("/")[0]
     seller = make_pdv(store, f"http://{host}:{port}/hook")

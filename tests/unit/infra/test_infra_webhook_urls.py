@@ -67,6 +67,11 @@ PRIVATE_TARGETS = [
     "http://localhost./hook",
     "http://LOCALHOST/hook",
     "http://hooks.localhost/hook",
+    # Unicode look-alikes the HTTP client folds into an address or localhost
+    "http://①②⑦.0.0.1/hook",
+    "http://１２７.0.0.1/hook",
+    "http://127。0。0。1/hook",
+    "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/hook",
 ]
 
 

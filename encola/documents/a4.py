@@ -196,10 +196,10 @@ def _footer(pdf: Canvas, doc: Document) -> None:
     size = 31.0
     pdf.qr(doc.qr_url, LEFT, top + 1, size)
     x = LEFT + size + 3
-    pdf.style(11, bold=True, color=(20, 20, 20))
-    pdf.put(x, top + 4, "ARCA")
+    pdf.style(11, bold=True, color=(20, 20, 20) if not doc.simulated else RED)
+    pdf.put(x, top + 4, "ARCA" if not doc.simulated else "SIMULADOR")
     pdf.style(9, bold=True, italic=True)
-    pdf.put(x, top + 10, "Comprobante Autorizado")
+    pdf.put(x, top + 10, "Comprobante Autorizado" if not doc.simulated else "Comprobante NO autorizado por ARCA")
     pdf.style(6.5, italic=True, color=GREY)
     note = "Esta Agencia no se responsabiliza por los datos ingresados en el detalle de la operación"
     for i, line in enumerate(pdf.wrap(note, 70)):

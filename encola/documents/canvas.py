@@ -65,23 +65,25 @@ class Canvas(FPDF):
     def wrap(self, text: str, width: float) -> list[str]:
         """``text`` broken into lines no wider than ``width`` (words kept whole when they fit)."""
         lines: list[str] = []
+        space = self.width(" ")
         for paragraph in printable(text).split("\n"):
             if self.width(paragraph) <= width:
                 lines.append(paragraph)
                 continue
-            current = ""
+            current, current_w = "", 0.0
             for word in paragraph.split(" "):
-                candidate = f"{current} {word}" if current else word
-                if self.width(candidate) <= width:
-                    current = candidate
+                word_w = self.width(word)
+                if current and current_w + space + word_w <= width:
+                    current, current_w = f"{current} {word}", current_w + space + word_w
                     continue
                 if current:
                     lines.append(current)
-                current = word
-                while self.width(current) > width and len(current) > 1:
+                current, current_w = word, word_w
+                while current_w > width and len(current) > 1:
                     cut = _fit(self, current, width)
                     lines.append(current[:cut])
                     current = current[cut:]
+                    current_w = self.width(current)
             lines.append(current)
         return lines
 
@@ -100,8 +102,7 @@ class Canvas(FPDF):
         """The width of ``text`` (already printable) in the current font: the standard fonts' metrics,
         summed directly (fpdf2's ``get_string_width`` is general and several times slower)."""
         widths = self.current_font.cw
-        encoded = text.encode(ENCODING).decode("latin-1")
-        return sum(widths[c] for c in encoded) * self.font_size_pt * 0.001 / self.k
+        return sum(map(widths.__getitem__, text.encode(ENCODING).decode("latin-1"))) * self.font_size_pt * 0.001 / self.k
 
     def qr(self, url: str, x: float, top: float, size: float) -> None:
         """The QR of ``url``, quiet zone included, as a 1-bit image one pixel per module."""

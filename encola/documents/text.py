@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -10,6 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 # with WinAnsiEncoding (Windows-1252) it has "—", "“", "º" and every Spanish letter.
 ENCODING = "windows-1252"
 _PRECISION = 60
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 def amount(value: Decimal, places: int = 2) -> str:
@@ -54,9 +56,7 @@ def printable(value: object) -> str:
         text.encode(ENCODING)
     except UnicodeEncodeError:
         text = "".join(_fallback(char) for char in text)
-    if any(ord(c) < 32 and c != "\n" for c in text):
-        text = "".join(c if ord(c) >= 32 or c == "\n" else " " for c in text)
-    return text
+    return _CONTROL.sub(" ", text) if _CONTROL.search(text) else text
 
 
 def _fallback(char: str) -> str:

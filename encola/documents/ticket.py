@@ -145,8 +145,9 @@ def _layout(pdf: Canvas, doc: Document, *, draw: bool) -> float:
     if draw:
         pdf.qr(doc.qr_url, (WIDTH - QR_SIZE) / 2, f.y, QR_SIZE)
     f.space(QR_SIZE + 1)
-    f.text("Comprobante Autorizado por ARCA", 7, italic=True, align="C")
-    if doc.simulated:
+    if not doc.simulated:
+        f.text("Comprobante Autorizado por ARCA", 7, italic=True, align="C")
+    else:
         f.space(1)
         f.banner()
         f.text(SIMULATOR_NOTE, 6.5, italic=True, align="C", color=RED)

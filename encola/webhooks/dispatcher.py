@@ -9,7 +9,7 @@ than ``webhook_disable_after``; a disabled endpoint's events fail without a requ
 
 The loop is a pipeline, not rounds. Each delivery is a task of its own: at most
 ``webhook_concurrency`` are sent at once, at most ``webhook_endpoint_concurrency`` to one point of
-sale. Events are leased LEASE_DEPTH per sending slot (one sent, one waiting behind it), and the
+sale. Events are leased LEASE_DEPTH per sending slot (one sent, the others waiting behind it), and the
 claim leases at most LEASE_DEPTH × ``webhook_endpoint_concurrency`` per point of sale, counted in
 the database over every dispatcher, so a slow endpoint holds only its own slots. The claim asks
 for as many events as there are free slots, again as soon as some free up; finished attempts are
@@ -39,13 +39,14 @@ from encola.webhooks.urls import AddressRefused, CheckingResolver, UrlRefused, d
 log = logging.getLogger("encola.webhooks")
 POLL_SECONDS = 0.5  # also picks up events written by other processes
 GATHER_SECONDS = 0.05  # a steady stream is claimed in batches, not one claim per event
-BACKLOG_GATHER_SECONDS = 0.002  # with a backlog, claim again as soon as a few slots free
+BACKLOG_GATHER_SECONDS = 0.005  # with a backlog, claim again once a few slots have freed
+RECORD_GATHER_SECONDS = 0.005  # attempts finishing together are recorded in one transaction
 STOP_GRACE_SECONDS = 5.0  # deliveries in flight at shutdown get this long, then are dropped
 RECORD_RETRY_SECONDS = 1.0
 MAX_ANSWER_BYTES = 64 * 1024
-# Events leased per sending slot: one being sent and one waiting behind it, so an endpoint's next
+# Events leased per sending slot: one being sent and three waiting behind it, so an endpoint's next
 # hook goes out the moment one is answered, while its attempt is recorded and more are claimed.
-LEASE_DEPTH = 2
+LEASE_DEPTH = 4
 GONE_REASON = "la direccion de webhook respondio HTTP 410 (Gone)"
 
 
@@ -202,7 +203,8 @@ class Dispatcher:
 
     def _delivered(self, task: asyncio.Task) -> None:
         self._inflight.discard(task)
-        self._changed.set()
+        if len(self._inflight) < self.settings.webhook_concurrency:
+            self._changed.set()  # when busy, the next recorded batch wakes the claim: fewer, larger claims
         if not task.cancelled() and task.exception() is not None:
             # Not recorded: its lease lapses and the event is attempted again.
             log.error("webhook delivery crashed", exc_info=task.exception(), extra={"action": "webhook"})
@@ -211,6 +213,8 @@ class Dispatcher:
         """Record finished attempts in batches: whatever finished while the last batch was written."""
         while True:
             await self._finished_ready.wait()
+            if not self._closing and len(self._finished) < self.settings.webhook_concurrency:
+                await asyncio.sleep(RECORD_GATHER_SECONDS)
             self._finished_ready.clear()
             batch, self._finished = self._finished, []
             if batch:

@@ -6,13 +6,14 @@ default ``sqlite:///encola.db``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
 
 import click
 
-from encola.settings import Settings, SettingsError
+from encola.settings import Settings, SettingsError, listening_url
 from encola.store.store import Store
 
 
@@ -62,6 +63,8 @@ def serve(host: str, port: int, no_engine: bool) -> None:
     from encola.runtime import build_services
 
     settings = _settings()
+    if settings.public_url is None:  # the documents' links name the address the server listens on
+        settings = dataclasses.replace(settings, public_url=listening_url(host, port))
     store = open_store(settings)
     app = create_app(build_services(store, settings, with_engine=not no_engine))
     # X-Forwarded-For names the client (for the per-address limits) only from the proxies listed.
@@ -99,6 +102,62 @@ def pdv() -> None:
     """Points of sale."""
 
 
+def _issuer_options(command):
+    """The issuer data flags of ``pdv create`` and ``pdv update`` (what documents print)."""
+    for option in reversed(
+        [
+            click.option("--domicilio", default=None, help="Domicilio fiscal, printed on the documents."),
+            click.option("--iibb", default=None, help='Ingresos Brutos number, or "Exento".'),
+            click.option("--inicio-actividades", default=None, metavar="DD/MM/AAAA", help="Fecha de inicio de actividades."),
+            click.option("--logo", default=None, metavar="FILE", help="PNG or JPEG shown on the A4 (at most 512 KiB)."),
+            click.option("--mail-reply-to", default=None, metavar="ADDR", help="Reply-To of the buyer's e-mails."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _issuer_values(domicilio, iibb, inicio_actividades, logo, mail_reply_to, *, clearing: bool) -> dict:
+    """The flags given, as pdvs columns, checked (exits 2 with the TFC codes when wrong).
+
+    With ``clearing``, an empty value removes the datum (``--domicilio ""``)."""
+    from encola.api.provisioning import issuer_errors
+    from encola.domain.errors import err
+    from encola.domain.fields import wire_date
+
+    values: dict = {}
+    errors = []
+    for column, value in (("domicilio", domicilio), ("iibb", iibb), ("mail_reply_to", mail_reply_to)):
+        if value is not None and (value.strip() or clearing):
+            values[column] = value.strip() or None
+    if inicio_actividades is not None and (inicio_actividades.strip() or clearing):
+        if not inicio_actividades.strip():
+            values["inicio_actividades"] = None
+        elif (day := wire_date(inicio_actividades)) is None:
+            errors.append(err("TFC-5015"))
+        else:
+            values["inicio_actividades"] = day
+    if logo is not None and (logo or clearing):
+        if not logo:
+            values["logo"] = None
+        else:
+            try:
+                with open(logo, "rb") as file:
+                    values["logo"] = file.read(600 * 1024)
+            except OSError as exc:
+                raise click.BadParameter(f"cannot read {logo}: {exc.strerror}", param_hint="--logo") from None
+    errors += issuer_errors(**{k: v for k, v in values.items() if v is not None})
+    _exit_on(errors)
+    return values
+
+
+def _exit_on(errors) -> None:
+    if errors:
+        for error in errors:
+            click.echo(f"{error.code}: {error.text}", err=True)
+        sys.exit(2)
+
+
 @pdv.command("create")
 @click.option("--cuit", required=True)
 @click.option("--punto-venta", required=True, type=int)
@@ -115,21 +174,21 @@ def pdv() -> None:
     default=None,
     help="A CUIT whose workspace a new CUIT joins (default: a new workspace of its own).",
 )
-def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos, cert_file, key_file, workspace_cuit) -> None:
+@_issuer_options
+def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_token, conceptos, cert_file, key_file,
+               workspace_cuit, domicilio, iibb, inicio_actividades, logo, mail_reply_to) -> None:
     """Create the workspace, CUIT and point of sale if needed; print its keys as one JSON object.
 
     Keys are stored hashed and the webhook signing secret sealed: both are shown only here.
-    Running it again for an existing point of sale issues fresh API keys.
+    Running it again for an existing point of sale issues fresh API keys (and changes the
+    issuer data given; the rest stays).
     """
     from encola.api.provisioning import CuitOwnedElsewhere, PdvSpec, check_spec, provision
 
     settings = _settings()
-    spec = PdvSpec(cuit, punto_venta, condicion_iva, razon_social, conceptos, webhook, webhook_token)
-    errors = check_spec(spec, settings.webhook_allow_private)
-    if errors:
-        for error in errors:
-            click.echo(f"{error.code}: {error.text}", err=True)
-        sys.exit(2)
+    issuer = _issuer_values(domicilio, iibb, inicio_actividades, logo, mail_reply_to, clearing=False)
+    spec = PdvSpec(cuit, punto_venta, condicion_iva, razon_social, conceptos, webhook, webhook_token, **issuer)
+    _exit_on(check_spec(spec, settings.webhook_allow_private))
     store = open_store(settings)
     try:
         done = provision(store, spec, workspace_cuit=workspace_cuit)
@@ -138,6 +197,53 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
     if cert_file or key_file:
         _save_certificate(store, cuit, cert_file, key_file)
     click.echo(json.dumps({**done.credentials.as_json(), "webhook_token": done.webhook_token, "webhook_secret": done.webhook_secret}))
+
+
+@pdv.command("update")
+@click.option("--cuit", required=True)
+@click.option("--punto-venta", required=True, type=int)
+@click.option("--razon-social", default=None)
+@click.option("--condicion-iva", default=None, type=click.Choice(["RI", "M", "E"]))
+@click.option("--webhook", default=None, help='URL that receives the hooks ("" removes it).')
+@click.option("--webhook-token", default=None, help="Sent as TF-WebhookToken on every hook.")
+@_issuer_options
+def pdv_update(cuit, punto_venta, razon_social, condicion_iva, webhook, webhook_token, domicilio, iibb,
+               inicio_actividades, logo, mail_reply_to) -> None:
+    """Change a point of sale's settings; only the flags given change ("" removes an issuer datum).
+
+    Issuer data (razón social, condición IVA, domicilio, IIBB, inicio de actividades, logo)
+    changes the documents of invoices emitted from now on; earlier ones keep what they showed.
+    """
+    from encola.api.provisioning import modify, valid_webhook_token, webhook_errors
+    from encola.domain.errors import err
+
+    settings = _settings()
+    values = _issuer_values(domicilio, iibb, inicio_actividades, logo, mail_reply_to, clearing=True)
+    errors = []
+    if razon_social is not None:
+        if razon_social.strip() and len(razon_social) <= 255:
+            values["razon_social"] = razon_social.strip()
+        else:
+            errors.append(err("TFC-5009"))
+    if condicion_iva is not None:
+        values["condicion_iva"] = condicion_iva
+    if webhook is not None:
+        errors += webhook_errors(webhook.strip() or None, settings.webhook_allow_private)
+        values["webhook_url"] = webhook.strip() or None
+    if webhook_token is not None:
+        if valid_webhook_token(webhook_token):
+            values["webhook_token"] = webhook_token
+        else:
+            errors.append(err("TFC-5010"))
+    _exit_on(errors)
+    store = open_store(settings)
+    with store.reading() as connection:
+        found = store.pdv(connection, cuit=cuit, punto_venta=punto_venta)
+    if found is None:
+        raise click.ClickException(f"no point of sale {punto_venta} of CUIT {cuit}")
+    if values:
+        modify(store, found, values)
+    click.echo("ok")
 
 
 def _save_certificate(store, cuit, cert_file, key_file) -> None:

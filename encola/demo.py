@@ -196,7 +196,7 @@ def run_demo(host: str, port: int) -> None:
     from encola.api.app import create_app
     from encola.api.provisioning import PdvSpec, provision
     from encola.runtime import build_services, open_store
-    from encola.settings import Settings
+    from encola.settings import Settings, listening_url
 
     # The demo prints its own account of what happens; the services' INFO lines would interleave.
     logging.getLogger("encola").setLevel(max(logging.WARNING, logging.getLogger("encola").getEffectiveLevel()))
@@ -210,6 +210,7 @@ def run_demo(host: str, port: int) -> None:
         webhook_retry_schedule=(2.0, 5.0, 10.0),
         admin_token=secrets.token_urlsafe(24),  # printed at the end: the dashboard needs it
         afip_sim_controls=True,  # step 3 injects a rejection through /afip-sim/_sim/faults
+        public_url=os.environ.get("ENCOLA_PUBLIC_URL") or listening_url(host, port),  # the PDFs' links
     )
     store = open_store(settings)
     inbox = Inbox()

@@ -100,7 +100,7 @@ def build_engine(store: Store, settings: Settings, services: Services | None = N
         http = AiohttpTransport(max_connections=AFIP_CONNECTIONS)
         endpoints = AfipEndpoints.homologacion() if mode == "homologacion" else AfipEndpoints.produccion()
         simulated = False
-    lanes = LaneStore(store, lease_seconds=settings.lane_lease_seconds)
+    lanes = LaneStore(store, lease_seconds=settings.lane_lease_seconds, afip_env=settings.afip_env_name)
     access = AfipAccess(lanes, http, endpoints, simulated=simulated, timeouts=timeouts)
     config = LaneConfig(batch_size=settings.afip_batch_size, unknown_grace_seconds=settings.afip_timeout + 5)
     return Engine(lanes, access, store.clock, config=config, max_lanes=settings.max_lanes)

@@ -111,6 +111,10 @@ class Settings:
     # Operator surfaces (encola/api/operator.py): closed without a token.
     admin_token: str | None = None
     afip_sim_controls: bool = False  # mount the embedded simulator's /afip-sim/_sim/* controls
+    # Documents (encola/documents/http.py): the base of the links consultas answer with; None
+    # means the address ``encola serve`` listens on.
+    public_url: str | None = None
+    document_cache_bytes: int = 64 * 1024 * 1024  # rendered PDFs kept in memory per process
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -176,6 +180,10 @@ class Settings:
         if env.get("ENCOLA_ADMIN_TOKEN", "").strip():
             values["admin_token"] = _admin_token(env["ENCOLA_ADMIN_TOKEN"].strip())
         values["afip_sim_controls"] = _flag(env.get("ENCOLA_AFIP_SIM_CONTROLS"))
+        if env.get("ENCOLA_PUBLIC_URL", "").strip():
+            values["public_url"] = parse_public_url(env["ENCOLA_PUBLIC_URL"])
+        if env.get("ENCOLA_DOCUMENT_CACHE_MB", "").strip():
+            values["document_cache_bytes"] = _int(env, "ENCOLA_DOCUMENT_CACHE_MB", 0) * 1024 * 1024
         return cls(**values)
 
     @property
@@ -186,9 +194,34 @@ class Settings:
         return self.afip_env or "embedded"
 
     @property
+    def afip_env_name(self) -> str:
+        """Where CAEs come from, as each emitted invoice records it: simulador, homologacion or produccion."""
+        return "simulador" if self.simulated else self.afip_mode
+
+    @property
     def simulated(self) -> bool:
         """Whether CAEs come from a simulator (embedded or ENCOLA_AFIP_URL): not valid for tax purposes."""
         return self.afip_mode in ("embedded", "simulator")
+
+
+def listening_url(host: str, port: int) -> str:
+    """The default ENCOLA_PUBLIC_URL: the address ``encola serve`` listens on."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def parse_public_url(text: str) -> str:
+    """``ENCOLA_PUBLIC_URL``: an absolute http(s) URL without query or fragment; no trailing slash."""
+    from urllib.parse import urlsplit
+
+    url = text.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(f"ENCOLA_PUBLIC_URL must be an absolute http(s) URL such as https://facturas.example.com, not {text!r}")
+    return url
 
 
 def _admin_token(token: str) -> str:

@@ -14,6 +14,7 @@ from encola.api.provisioning import (
     PdvSpec,
     add_point_of_sale,
     check_spec,
+    issuer_errors,
     modify,
     valid_webhook_token,
     webhook_errors,
@@ -33,6 +34,27 @@ def _flag(body: dict, name: str, errors: list[Error]) -> bool | None:
     return None if value == "" else value == "S"
 
 
+def _issuer_fields(body: dict, errors: list[Error]) -> dict:
+    """TF's issuer fields (``direccion``, ``iibb``, ``fecha_inicio``) as pdvs columns; absent ones left out."""
+    values: dict = {}
+    for name, column in (("direccion", "domicilio"), ("iibb", "iibb")):
+        value = body.get(name)
+        if f.absent(value):
+            continue
+        word = f.text(value)
+        if word is None:
+            errors.append(err("TFC-5013" if name == "direccion" else "TFC-5014"))
+        else:
+            values[column] = word.strip()
+    if not f.absent(body.get("fecha_inicio")):
+        inicio = f.wire_date(body.get("fecha_inicio"))
+        if inicio is None:
+            errors.append(err("TFC-5015"))
+        else:
+            values["inicio_actividades"] = inicio
+    return values
+
+
 def administrar(store: Store, settings: Settings, pdv: Pdv, body: dict) -> dict:
     operacion = (f.text(body.get("operacion")) or "").strip().upper()
     if operacion == "A":
@@ -47,6 +69,7 @@ def _alta(store: Store, settings: Settings, caller: Pdv, body: dict) -> dict:
     punto_venta = f.integer(body.get("punto_venta"))
     cuit = (f.text(body.get("cuit")) or caller.cuit).strip()
     activo = _flag(body, "esta_activo", errors)
+    issuer = _issuer_fields(body, errors)
     spec = PdvSpec(
         cuit=cuit,
         punto_venta=punto_venta or 0,
@@ -56,8 +79,9 @@ def _alta(store: Store, settings: Settings, caller: Pdv, body: dict) -> dict:
         webhook_url=(f.text(body.get("webhook")) or "").strip() or None,
         webhook_token=(f.text(body.get("webhook_token")) or None),
         activo=True if activo is None else activo,
+        **issuer,
     )
-    errors += check_spec(spec, settings.webhook_allow_private)
+    errors += check_spec(spec, settings.webhook_allow_private, today=store.clock.today())
     if errors:
         return error_envelope(errors, None)
     try:
@@ -107,6 +131,9 @@ def _modificacion(store: Store, settings: Settings, pdv: Pdv, body: dict) -> dic
     activo = _flag(body, "esta_activo", errors)
     if activo is not None:
         values["activo"] = activo
+    issuer = _issuer_fields(body, errors)
+    errors += issuer_errors(**issuer, today=store.clock.today())
+    values.update(issuer)
     rotate = _flag(body, "webhook_secret_rotar", errors)
     if errors:
         return error_envelope(errors, None)

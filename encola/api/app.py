@@ -28,6 +28,7 @@ from encola.api.envelope import error_envelope, json_response
 from encola.api.intake import Intake
 from encola.api.limits import AbuseLimits
 from encola.clock import Clock
+from encola.documents.http import Documents
 from encola.domain.errors import Error, err
 from encola.settings import Settings
 from encola.store.store import NewEvent, Pdv, Store
@@ -36,6 +37,7 @@ from encola.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("encola.api")
 PREFIX = "/app/api/v2"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # `encola serve` passes the address it listens on
 BAD_CREDENTIALS = "TFC-1005"  # what counts as a failed authentication for the address's throttle
 _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
@@ -55,6 +57,7 @@ class Services:
         self.limits = AbuseLimits(settings)
         self.engine = None  # set when this process also emits
         self.sim_app = None  # the embedded AFIP simulator, when there is one
+        self.documents = Documents(store, settings.public_url or DEFAULT_PUBLIC_URL, settings.document_cache_bytes)
         self.background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
 
     def wake(self) -> None:
@@ -173,11 +176,16 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     )
     route(
         "/facturacion/consulta_avanzada",
-        lambda p, b: consultas.consulta_avanzada(store, p, b),
+        lambda p, b: consultas.consulta_avanzada(store, p, b, links=services.documents.links_of),
         "Consulta avanzada (F, TN, EXT_REF)",
         wakes=False,
     )
-    route("/facturacion/consulta", lambda p, b: consultas.consulta(store, p, b), "Consulta simple", wakes=False)
+    route(
+        "/facturacion/consulta",
+        lambda p, b: consultas.consulta(store, p, b, links=services.documents.links_of),
+        "Consulta simple",
+        wakes=False,
+    )
     route(
         "/puntos_venta/administrar",
         lambda p, b: administrar(store, services.settings, p, b),
@@ -186,6 +194,7 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     route("/webhooks/test", lambda p, b: send_test_hook(store, p), "Enviar un hook de prueba (evento test)")
     route("/webhooks/reenviar", lambda p, b: redelivery.reenviar(store, p, b), "Reenviar los hooks fallidos desde una fecha")
 
+    services.documents.install(app)  # GET /comprobantes/…: the PDFs and the buyer's page, no credentials
     board = Dashboard(store, simulated=settings.simulated)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

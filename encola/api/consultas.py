@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Callable
 
 from encola.api.envelope import error_envelope
 from encola.domain import fields as f
@@ -21,10 +22,14 @@ MAX_OFFSET = 2**31 - 1
 # PostgreSQL's INTEGER column in the query.
 MAX_NUMERO = 99999999
 NO_CAE_VENCIMIENTO = "01/01/2000"
+Links = Callable[[InvoiceRow], dict]  # an emitted row → its comprobante_pdf_url, …_ticket_url, micrositios
 
 
-def present(row: InvoiceRow) -> dict:
-    """The stored view plus what changes as the invoice moves: date, number, status and AFIP data."""
+def present(row: InvoiceRow, links: Links | None = None) -> dict:
+    """The stored view plus what changes as the invoice moves: date, number, status and AFIP data.
+
+    ``links`` gives an emitted invoice's document URLs (encola/documents/http.py); without it, or
+    for any other invoice, they stay "" as TF answers them."""
     view = copy.deepcopy(row.view)
     comprobante = view["comprobante"]
     emitted = row.state == "emitted"
@@ -44,6 +49,8 @@ def present(row: InvoiceRow) -> dict:
         comprobante_pdf_url="",
         comprobante_ticket_url="",
     )
+    if emitted and links is not None:
+        comprobante.update(links(row))
     return view
 
 
@@ -67,7 +74,7 @@ def _consulta_refusal(error: Error) -> dict:
     return {**error_envelope([error], None), "rta": "ERROR", "total": 0, "comprobantes": []}
 
 
-def consulta_avanzada(store: Store, pdv: Pdv, body: dict) -> dict:
+def consulta_avanzada(store: Store, pdv: Pdv, body: dict, links: Links | None = None) -> dict:
     paging = _paging(body)
     if isinstance(paging, dict):
         return paging
@@ -97,7 +104,7 @@ def consulta_avanzada(store: Store, pdv: Pdv, body: dict) -> dict:
         "error": "N",
         "total": page.total,
         "errores": [],
-        "comprobantes": [present(row) for row in page.rows],
+        "comprobantes": [present(row, links) for row in page.rows],
         "webhook": endpoint_state(pdv),  # encola: whether hooks go out (TF's 24 h rule, 410)
     }
 
@@ -127,7 +134,7 @@ def _numero(criteria: dict, name: str) -> int | Error:
     return value
 
 
-def consulta(store: Store, pdv: Pdv, body: dict) -> dict:
+def consulta(store: Store, pdv: Pdv, body: dict, links: Links | None = None) -> dict:
     """Consulta simple: one comprobante by tipo, punto_venta and numero."""
     criteria = body.get("comprobante")
     if not isinstance(criteria, dict):
@@ -144,4 +151,4 @@ def consulta(store: Store, pdv: Pdv, body: dict) -> dict:
         row = store.invoice_by_number(pdv.id, tipo.cbte_tipo, numero)
     if row is None:
         return {**error_envelope([err("TFC-7001")], None), "rta": "ERROR"}
-    return {"error": "N", "errores": [], "rta": "OK", **present(row)}
+    return {"error": "N", "errores": [], "rta": "OK", **present(row, links)}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -13,6 +16,12 @@ from encola.webhooks.urls import UrlRefused, check_url
 
 CONDICIONES_EMISOR = ("RI", "M", "E")
 CONCEPTOS = ("P", "S", "PS")
+MAX_DOMICILIO = 255
+MAX_IIBB = 64
+MAX_LOGO_BYTES = 512 * 1024
+MAX_LOGO_PIXELS = 2000  # a side: a larger logo only makes every render slower
+LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+_EMAIL = re.compile(r"[^@\s\x00-\x1f]+@[^@\s\x00-\x1f.]+(\.[^@\s\x00-\x1f.]+)+")
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,17 @@ class PdvSpec:
     webhook_url: str | None = None
     webhook_token: str | None = None
     activo: bool = True
+    # Issuer data for documents; None leaves it out (or, for an existing point of sale, as it is).
+    domicilio: str | None = None
+    iibb: str | None = None
+    inicio_actividades: date | None = None
+    logo: bytes | None = None
+    mail_reply_to: str | None = None
+
+    def issuer_values(self) -> dict:
+        """The issuer columns this spec sets (those not None)."""
+        names = ("domicilio", "iibb", "inicio_actividades", "logo", "mail_reply_to")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -36,7 +56,7 @@ class Provisioned:
     created: bool
 
 
-def check_spec(spec: PdvSpec, allow_private: bool) -> list[Error]:
+def check_spec(spec: PdvSpec, allow_private: bool, *, today: date | None = None) -> list[Error]:
     errors = []
     # Only the shape: AFIP itself vouches for the emitter's CUIT through its certificate, and
     # test set-ups (and the simulator) use made-up numbers.
@@ -53,7 +73,63 @@ def check_spec(spec: PdvSpec, allow_private: bool) -> list[Error]:
     errors += webhook_errors(spec.webhook_url, allow_private)
     if spec.webhook_token is not None and not valid_webhook_token(spec.webhook_token):
         errors.append(err("TFC-5010"))
+    return errors + issuer_errors(**spec.issuer_values(), today=today)
+
+
+def issuer_errors(
+    *, domicilio: str | None = None, iibb: str | None = None, inicio_actividades: date | None = None,
+    logo: bytes | None = None, mail_reply_to: str | None = None, today: date | None = None,
+) -> list[Error]:
+    """What is wrong with issuer data for documents (None is fine: not given)."""
+    errors = []
+    if domicilio is not None and not _printable(domicilio, MAX_DOMICILIO):
+        errors.append(err("TFC-5013"))
+    if iibb is not None and not _printable(iibb, MAX_IIBB):
+        errors.append(err("TFC-5014"))
+    if inicio_actividades is not None and not valid_inicio(inicio_actividades, today):
+        errors.append(err("TFC-5015"))
+    if logo is not None and (problem := logo_problem(logo)) is not None:
+        errors.append(err("TFC-5016", maximo=MAX_LOGO_BYTES // 1024, pixeles=MAX_LOGO_PIXELS, detalle=problem))
+    if mail_reply_to is not None and not valid_email(mail_reply_to):
+        errors.append(err("TFC-5017"))
     return errors
+
+
+def _printable(value: str, limit: int) -> bool:
+    return len(value) <= limit and value.isprintable()
+
+
+def valid_inicio(value: date, today: date | None = None) -> bool:
+    """1900 or later, and not after today (a day of slack for time zones)."""
+    return date(1900, 1, 1) <= value <= (today or date.today()) + timedelta(days=1)
+
+
+def valid_email(value: str) -> bool:
+    return len(value) <= 255 and _EMAIL.fullmatch(value) is not None
+
+
+def logo_problem(data: bytes) -> str | None:
+    """Why ``data`` cannot be a document's logo, in Spanish; None when it can (PNG or JPEG by its
+    first bytes, within the size limits, and drawable by the PDF library)."""
+    if len(data) > MAX_LOGO_BYTES:
+        return f"pesa {len(data) // 1024} KiB"
+    if not any(data.startswith(magic) for magic in LOGO_MAGIC):
+        return "no es PNG ni JPEG"
+    from fpdf import FPDF
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        if max(width, height) > MAX_LOGO_PIXELS:
+            return f"mide {width} x {height} pixeles"
+        pdf = FPDF()
+        pdf.add_page()
+        pdf.image(io.BytesIO(data), x=0, y=0, h=14)
+        pdf.output()
+    except Exception:  # whatever Pillow or fpdf2 find wrong with it
+        return "la imagen no se puede leer"
+    return None
 
 
 def valid_webhook_token(token: str) -> bool:
@@ -142,6 +218,7 @@ def _reissue(store: Store, connection, existing: Pdv, spec: PdvSpec) -> Provisio
         webhook_url=spec.webhook_url if spec.webhook_url is not None else existing.webhook_url,
         webhook_token=token,
         activo=spec.activo,
+        **spec.issuer_values(),
         **_hashed(keys),
     )
     keys = credentials.Credentials(keys.usertoken, existing.apikey, keys.apitoken)
@@ -168,6 +245,7 @@ def _insert(store: Store, connection, spec: PdvSpec, workspace_id: int) -> Provi
                     webhook_secret=secret,
                     apikey=keys.apikey,
                     activo=spec.activo,
+                    **spec.issuer_values(),
                     **_hashed(keys),
                 )
             return Provisioned(pdv_id, keys, token, secret, created=True)
@@ -177,6 +255,7 @@ def _insert(store: Store, connection, spec: PdvSpec, workspace_id: int) -> Provi
 
 
 def modify(store: Store, pdv: Pdv, values: dict) -> None:
-    """administrar M: change the settings of the point of sale the keys belong to."""
+    """administrar M and ``pdv update``: change a point of sale's settings (a change of its issuer
+    data makes a new issuer version, for invoices emitted from now on)."""
     with store.writing() as connection:
         store.update_pdv(connection, pdv.id, **values)

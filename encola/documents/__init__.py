@@ -19,20 +19,25 @@ Interface (others wire it into HTTP, the store and mail; keep this shape)::
         def from_json(cls, data: dict) -> IssuerSnapshot: ...
 
     # encola/documents/render.py
-    def render_a4(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool) -> bytes
-    def render_ticket(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool) -> bytes
+    def render_a4(row, issuer, *, simulated: bool = False, afip_env: str | None = None) -> bytes
+    def render_ticket(row, issuer, *, simulated: bool = False, afip_env: str | None = None) -> bytes
     def filename(row: InvoiceRow, kind: str) -> str    # kind "a4" | "ticket"
                                                        # → "FACTURA_A_00010-00000001.pdf"
 
 - ``row`` must be emitted (``state == "emitted"``, numbered, with CAE and ``afip_qr``) and carry
   its ``view`` and ``afip``; anything else raises :class:`~encola.documents.model.NotEmitted`
   (a ``ValueError``).
-- ``simulated``: the CAE came from ``encola afip-sim`` or the embedded simulator. Every page then
-  carries "SIN VALIDEZ FISCAL — SIMULADOR".
-- Same row, snapshot and flag → the same bytes (the PDF's dates come from the invoice's date,
+- ``afip_env``: where the CAE came from, as the invoice recorded it at emission: ``"simulador"``
+  (``encola afip-sim`` or the embedded simulator; every page carries "SIN VALIDEZ FISCAL —
+  SIMULADOR"), ``"homologacion"`` (AFIP's test service; "SIN VALIDEZ FISCAL — HOMOLOGACIÓN") or
+  ``"produccion"`` (no mark). Without it, ``simulated`` says simulador (True) or produccion.
+- Same row, snapshot and environment → the same bytes (the PDF's dates come from the invoice's date,
   its /ID from its content), so a document can be rendered on demand and cached by
   (invoice id, kind) instead of stored. ``benchmarks/documents.py`` measures the cost.
 - Issuer fields that are None are left out of the document, never printed as "None".
+
+The HTTP side (``http``: download links with HMAC tokens, the buyer's page, the render cache)
+and the store side (``encola/store/documents.py``: issuer versions, the link key) wire it in.
 
 Modules: ``model`` (the :class:`Document` built once from the row: lines, IVA by rate, totals,
 asociados, período, leyendas, moneda), ``a4`` and ``ticket`` (layouts, no arithmetic),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from encola.documents.canvas import GREY, PT, RED, SIMULATOR_MARK, SIMULATOR_NOTE, Canvas
+from encola.documents.canvas import GREY, PT, RED, Canvas
 from encola.documents.model import Document, Line
 from encola.documents.text import amount, day, number
 
@@ -51,14 +51,14 @@ def _page(pdf: Canvas, doc: Document, columns) -> float:
     """A new page with everything that repeats; returns where the items start."""
     pdf.add_page()
     if doc.simulated:
-        _watermark(pdf)
+        _watermark(pdf, doc.mark.text)
     pdf.set_draw_color(0, 0, 0)
     pdf.rect(LEFT, 8, RIGHT - LEFT, 7)
     pdf.style(11, bold=True)
     pdf.put(LEFT, 9.6, "ORIGINAL", align="C", width=RIGHT - LEFT)
     y = _header(pdf, doc, 15)
     if doc.simulated:
-        y += pdf.mark_banner(LEFT, y + 1, RIGHT - LEFT) + 1
+        y += pdf.mark_banner(LEFT, y + 1, RIGHT - LEFT, text=doc.mark.text) + 1
     if doc.periodo or doc.vencimiento_pago:
         y = _period(pdf, doc, y + 1)
     y = _buyer(pdf, doc, y + 1)
@@ -70,11 +70,11 @@ def _page(pdf: Canvas, doc: Document, columns) -> float:
     return _table_heading(pdf, columns, y + 2)
 
 
-def _watermark(pdf: Canvas) -> None:
-    pdf.style(40, bold=True, color=(246, 206, 206))
+def _watermark(pdf: Canvas, mark: str) -> None:
+    pdf.style(40 if len(mark) <= 30 else 36, bold=True, color=(246, 206, 206))
     with pdf.rotation(48, WIDTH / 2, HEIGHT / 2):
-        w = pdf.width(SIMULATOR_MARK)
-        pdf.text(WIDTH / 2 - w / 2, HEIGHT / 2 + 5, SIMULATOR_MARK)
+        w = pdf.width(mark)
+        pdf.text(WIDTH / 2 - w / 2, HEIGHT / 2 + 5, mark)
 
 
 def _header(pdf: Canvas, doc: Document, top: float) -> float:
@@ -197,9 +197,9 @@ def _footer(pdf: Canvas, doc: Document) -> None:
     pdf.qr(doc.qr_url, LEFT, top + 1, size)
     x = LEFT + size + 3
     pdf.style(11, bold=True, color=(20, 20, 20) if not doc.simulated else RED)
-    pdf.put(x, top + 4, "ARCA" if not doc.simulated else "SIMULADOR")
+    pdf.put(x, top + 4, "ARCA" if not doc.simulated else doc.mark.authority)
     pdf.style(9, bold=True, italic=True)
-    pdf.put(x, top + 10, "Comprobante Autorizado" if not doc.simulated else "Comprobante NO autorizado por ARCA")
+    pdf.put(x, top + 10, "Comprobante Autorizado" if not doc.simulated else doc.mark.status)
     pdf.style(6.5, italic=True, color=GREY)
     note = "Esta Agencia no se responsabiliza por los datos ingresados en el detalle de la operación"
     for i, line in enumerate(pdf.wrap(note, 70)):
@@ -215,7 +215,8 @@ def _footer(pdf: Canvas, doc: Document) -> None:
     pdf.cell(30, 4, f"Pág. {pdf.page_no()}/{{nb}}")  # cell() fills in the page count
     if doc.simulated:
         pdf.style(8, bold=True, color=RED)
-        pdf.put(x, top + 26, f"{SIMULATOR_MARK}. {SIMULATOR_NOTE}")
+        for i, line in enumerate(pdf.wrap(f"{doc.mark.text}. {doc.mark.note}", RIGHT - x - 64)):
+            pdf.put(x, top + 26 + i * 3.5, line)
     pdf.style(8)
 
 

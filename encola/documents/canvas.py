@@ -17,6 +17,8 @@ from encola.documents.text import ENCODING, printable
 PT = 25.4 / 72  # one point in mm
 SIMULATOR_MARK = "SIN VALIDEZ FISCAL — SIMULADOR"
 SIMULATOR_NOTE = "El CAE de este comprobante lo otorgó un simulador, no ARCA/AFIP."
+HOMOLOGACION_MARK = "SIN VALIDEZ FISCAL — HOMOLOGACIÓN"
+HOMOLOGACION_NOTE = "El CAE de este comprobante lo otorgó el servicio de pruebas (homologación) de ARCA/AFIP."
 RED = (190, 20, 20)
 BLACK = (0, 0, 0)
 GREY = (90, 90, 90)
@@ -107,13 +109,13 @@ class Canvas(FPDF):
     def qr(self, url: str, x: float, top: float, size: float) -> None:
         """The QR of ``url``, quiet zone included, as a 1-bit image one pixel per module."""
         self.image(io.BytesIO(qr_png(url)), x=x, y=top, w=size, h=size)
-    def mark_banner(self, x: float, top: float, width: float, size: float = 9) -> float:
-        """The simulator's mark on a red band; returns its height."""
+    def mark_banner(self, x: float, top: float, width: float, size: float = 9, text: str = SIMULATOR_MARK) -> float:
+        """The mark of a CAE without fiscal validity on a red band; returns its height."""
         height = size * PT * 1.7
         self.set_fill_color(*RED)
         self.rect(x, top, width, height, style="F")
         self.style(size, bold=True, color=(255, 255, 255))
-        self.put(x, top + (height - size * PT) / 2, SIMULATOR_MARK, align="C", width=width)
+        self.put(x, top + (height - size * PT) / 2, text, align="C", width=width)
         self.style(size)
         return height
 

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from encola.documents import labels
+from encola.documents.canvas import HOMOLOGACION_MARK, HOMOLOGACION_NOTE, SIMULATOR_MARK, SIMULATOR_NOTE
 from encola.documents.issuer import IssuerSnapshot
 from encola.documents.text import day
 from encola.domain import tables as t
@@ -30,6 +31,34 @@ NATIONAL_INDIRECT_TRIBUTOS = {1, 4}
 
 class NotEmitted(ValueError):
     """Only an emitted invoice (numbered, with its CAE and QR) has a document."""
+
+
+AFIP_ENVS = ("simulador", "homologacion", "produccion")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What a document of a CAE without fiscal validity says, on every page."""
+
+    text: str  # the watermark and band: "SIN VALIDEZ FISCAL — SIMULADOR"
+    note: str  # one sentence on where the CAE came from
+    authority: str  # the footer's word where a valid one says "ARCA"
+    status: str  # the footer's line where a valid one says "Comprobante Autorizado"
+
+
+MARKS = {
+    "simulador": Mark(SIMULATOR_MARK, SIMULATOR_NOTE, "SIMULADOR", "Comprobante NO autorizado por ARCA"),
+    "homologacion": Mark(HOMOLOGACION_MARK, HOMOLOGACION_NOTE, "HOMOLOGACIÓN", "Comprobante de prueba, NO válido"),
+}
+
+
+def afip_env_of(simulated: bool, afip_env: str | None) -> str:
+    """``afip_env`` when given (simulador | homologacion | produccion), else what ``simulated`` says."""
+    if afip_env is None:
+        return "simulador" if simulated else "produccion"
+    if afip_env not in AFIP_ENVS:
+        raise ValueError(f"afip_env must be one of {AFIP_ENVS}, not {afip_env!r}")
+    return afip_env
 
 
 @dataclass(frozen=True)
@@ -113,7 +142,7 @@ class Document:
     cae: str
     cae_vencimiento: date | None
     qr_url: str
-    simulated: bool
+    mark: Mark | None  # None: a CAE of AFIP's production service
     created: datetime  # fixed by the invoice, so the same invoice gives the same bytes
 
     @property
@@ -121,11 +150,16 @@ class Document:
         return f"{self.punto_venta}-{self.numero}"
 
     @property
+    def simulated(self) -> bool:
+        """Whether the CAE has no fiscal validity (simulator or homologación): every page says so."""
+        return self.mark is not None
+
+    @property
     def foreign_currency(self) -> bool:
         return self.moneda != "PES"
 
 
-def build(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool) -> Document:
+def build(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool = False, afip_env: str | None = None) -> Document:
     if row.state != "emitted" or not row.cae or row.numero is None or not row.afip_qr or not row.view:
         raise NotEmitted(f"invoice {row.id} is {row.state}: only an emitted invoice has a document")
     afip, view = row.afip, row.view
@@ -171,7 +205,7 @@ def build(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool) -> Docume
         cae=row.cae,
         cae_vencimiento=row.cae_vencimiento,
         qr_url=row.afip_qr,
-        simulated=simulated,
+        mark=MARKS.get(afip_env_of(simulated, afip_env)),
         created=datetime.combine(row.fecha, time(0), tzinfo=ARGENTINA),
     )
 

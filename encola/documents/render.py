@@ -12,14 +12,14 @@ from encola.store.rows import InvoiceRow
 KINDS = ("a4", "ticket")
 
 
-def render_a4(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool) -> bytes:
+def render_a4(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool = False, afip_env: str | None = None) -> bytes:
     """The A4 PDF of an emitted invoice (raises ``NotEmitted`` for any other)."""
-    return a4.render(build(row, issuer, simulated=simulated))
+    return a4.render(build(row, issuer, simulated=simulated, afip_env=afip_env))
 
 
-def render_ticket(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool) -> bytes:
+def render_ticket(row: InvoiceRow, issuer: IssuerSnapshot, *, simulated: bool = False, afip_env: str | None = None) -> bytes:
     """The 80 mm-wide ticket PDF of an emitted invoice (raises ``NotEmitted`` for any other)."""
-    return ticket.render(build(row, issuer, simulated=simulated))
+    return ticket.render(build(row, issuer, simulated=simulated, afip_env=afip_env))
 
 
 def filename(row: InvoiceRow, kind: str) -> str:

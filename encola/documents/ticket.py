@@ -3,7 +3,7 @@ measure, once to draw on a page of that height)."""
 
 from __future__ import annotations
 
-from encola.documents.canvas import GREY, RED, SIMULATOR_NOTE, Canvas
+from encola.documents.canvas import GREY, RED, Canvas
 from encola.documents.model import Document
 from encola.documents.text import amount, day, number
 
@@ -53,9 +53,9 @@ class _Flow:
             self.pdf.dashed(MARGIN, self.y, WIDTH - MARGIN)
         self.y += gap
 
-    def banner(self):
+    def banner(self, text: str):
         if self.draw:
-            self.y += self.pdf.mark_banner(MARGIN, self.y, INNER, size=8)
+            self.y += self.pdf.mark_banner(MARGIN, self.y, INNER, size=8, text=text)
         else:
             self.y += 8 * 25.4 / 72 * 1.7
         self.y += 1
@@ -68,7 +68,7 @@ def _layout(pdf: Canvas, doc: Document, *, draw: bool) -> float:
     f = _Flow(pdf, draw)
     issuer, buyer = doc.issuer, doc.buyer
     if doc.simulated:
-        f.banner()
+        f.banner(doc.mark.text)
     f.text(issuer.razon_social, 10, bold=True, align="C")
     if issuer.domicilio:
         f.text(issuer.domicilio, align="C")
@@ -149,6 +149,6 @@ def _layout(pdf: Canvas, doc: Document, *, draw: bool) -> float:
         f.text("Comprobante Autorizado por ARCA", 7, italic=True, align="C")
     else:
         f.space(1)
-        f.banner()
-        f.text(SIMULATOR_NOTE, 6.5, italic=True, align="C", color=RED)
+        f.banner(doc.mark.text)
+        f.text(doc.mark.note, 6.5, italic=True, align="C", color=RED)
     return f.y

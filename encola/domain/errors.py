@@ -143,6 +143,11 @@ MESSAGES: dict[str, str] = {
     "TFC-5010": "El webhook_token admite entre 8 y 255 caracteres imprimibles.",
     "TFC-5011": "El campo {campo} debe ser S o N.",
     "TFC-5012": "El CUIT {cuit} no esta habilitado en su cuenta: solicite al administrador que lo agregue.",
+    "TFC-5013": "El campo direccion admite hasta 255 caracteres imprimibles.",
+    "TFC-5014": "El campo iibb admite hasta 64 caracteres imprimibles (el numero de Ingresos Brutos o Exento).",
+    "TFC-5015": "El campo fecha_inicio debe tener el formato dd/mm/aaaa y no ser posterior a hoy.",
+    "TFC-5016": "El logo debe ser una imagen PNG o JPEG de hasta {maximo} KiB y {pixeles} pixeles de lado: {detalle}.",
+    "TFC-5017": "La direccion de email para respuestas (reply-to) no es valida.",
 }
 
 

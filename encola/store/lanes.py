@@ -25,6 +25,7 @@ from encola.store.schema import (
     afip_tickets,
     invoices,
     lane_leases,
+    pdvs,
 )
 from encola.store import notify
 from encola.store.store import InvoiceRow, NewEvent, Store
@@ -89,6 +90,9 @@ _MARK_EMITTED = (
         observaciones=bindparam("new_observaciones"),
         emitted_at=bindparam("now"),
         updated_at=bindparam("now"),
+        # What documents need to stay as they were: the issuer version and where the CAE came from.
+        issuer_id=select(pdvs.c.issuer_id).where(pdvs.c.id == invoices.c.pdv_id).scalar_subquery(),
+        afip_env=bindparam("afip_env"),
     )
 )
 # On PostgreSQL a batch's numbers and its results each go as one statement over arrays (unnest):
@@ -106,7 +110,8 @@ _MARK_EMITTED_PG = """
 WITH emitted AS (
     UPDATE invoices SET state = 'emitted', cae = v.cae, cae_vencimiento = v.cae_vencimiento,
         afip_qr = v.afip_qr, afip_codigo_barras = v.afip_codigo_barras, observaciones = v.observaciones,
-        emitted_at = %(now)s, updated_at = %(now)s
+        emitted_at = %(now)s, updated_at = %(now)s, afip_env = %(afip_env)s,
+        issuer_id = (SELECT pdvs.issuer_id FROM pdvs WHERE pdvs.id = invoices.pdv_id)
     FROM unnest(%(ids)b::integer[], %(caes)b::text[], %(vencimientos)b::date[], %(qrs)b::text[],
                 %(barcodes)b::text[], %(observaciones)b::text[], %(hook_ids)b::text[])
         AS v(id, cae, cae_vencimiento, afip_qr, afip_codigo_barras, observaciones, hook_id)
@@ -133,8 +138,9 @@ _RELEASE_NUMBER = (
 
 
 class LaneStore:
-    def __init__(self, store: Store, lease_seconds: float = 30.0):
+    def __init__(self, store: Store, lease_seconds: float = 30.0, afip_env: str = "simulador"):
         self.store = store
+        self.afip_env = afip_env  # simulador | homologacion | produccion: recorded with each CAE
         self.postgres = store.engine.dialect.name == "postgresql"
         self.clock = store.clock
         self.lease_seconds = lease_seconds
@@ -318,7 +324,7 @@ class LaneStore:
         notes = [json.dumps(item.get("observaciones", []), ensure_ascii=False) for item in emitted]
         with self.fenced(lease, last_numero=last_numero) as connection:
             if self.postgres:
-                self._emit_all_pg(connection, emitted, notes, now)
+                self._emit_all_pg(connection, emitted, notes, now, self.afip_env)
                 return
             params = [
                 {
@@ -329,6 +335,7 @@ class LaneStore:
                     "new_afip_codigo_barras": item["afip_codigo_barras"],
                     "new_observaciones": observaciones,
                     "now": now,
+                    "afip_env": self.afip_env,
                 }
                 for item, observaciones in zip(emitted, notes)
             ]
@@ -349,7 +356,7 @@ class LaneStore:
         return connection.exec_driver_sql(_ASSIGN_NUMBERS_PG, arrays).rowcount
 
     @staticmethod
-    def _emit_all_pg(connection: Connection, emitted: list[dict], notes: list[str], now: datetime) -> None:
+    def _emit_all_pg(connection: Connection, emitted: list[dict], notes: list[str], now: datetime, afip_env: str) -> None:
         """PostgreSQL: the results and their events in one statement, then the wake-up."""
         arrays = {
             "ids": [item["id"] for item in emitted],
@@ -360,6 +367,7 @@ class LaneStore:
             "observaciones": notes,
             "hook_ids": [str(uuid.uuid4()) for _ in emitted],  # as Store.add_events makes them
             "now": now,
+            "afip_env": afip_env,
         }
         connection.exec_driver_sql(_MARK_EMITTED_PG, arrays)
         notify.notify(connection)

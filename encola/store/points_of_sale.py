@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from encola.store.documents import ISSUER_COLUMNS
 from encola.store.rows import Pdv
 from encola.store.schema import pdvs, workspaces
 
@@ -12,7 +13,12 @@ PDV_CACHE_SECONDS = 1.0  # also how long an unknown apikey is remembered as unkn
 PDV_CACHE_SIZE = 10_000
 SEALED_COLUMNS = ("webhook_token", "webhook_secret", "webhook_secret_previous")
 
-_PDV_COLUMNS = [pdvs, workspaces.c.activo.label("workspace_activo"), workspaces.c.cupo_mensual]
+# Every column but the logo (up to 512 KiB, read only when an issuer version is made).
+_PDV_COLUMNS = [
+    *(column for column in pdvs.c if column.name != "logo"),
+    workspaces.c.activo.label("workspace_activo"),
+    workspaces.c.cupo_mensual,
+]
 
 # Hot-path statements are built once with bound parameters: constructing a statement per call
 # (``.values(**row)``, fresh ``where`` clauses) cost more CPU than the query itself.
@@ -43,6 +49,7 @@ class PointsOfSaleQueries:
         pdv_id = connection.execute(
             insert(pdvs).values(created_at=now, updated_at=now, **self._sealed(values))
         ).inserted_primary_key[0]
+        self.version_issuer(connection, pdv_id)
         self._pdv_cache.clear()  # its apikey may be remembered as unknown
         return pdv_id
 
@@ -53,6 +60,8 @@ class PointsOfSaleQueries:
         connection.execute(
             update(pdvs).where(pdvs.c.id == pdv_id).values(updated_at=self.clock.now(), **self._sealed(values))
         )
+        if ISSUER_COLUMNS & values.keys():
+            self.version_issuer(connection, pdv_id)
         self._pdv_cache.clear()
 
     def _sealed(self, values: dict) -> dict:

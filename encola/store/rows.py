@@ -36,6 +36,12 @@ class Pdv:
     webhook_failing_since: datetime | None
     webhook_disabled_at: datetime | None
     webhook_disabled_reason: str | None
+    # The issuer data documents print (the logo stays in the database: see Store.issuer_logo).
+    domicilio: str | None = None
+    iibb: str | None = None
+    inicio_actividades: date | None = None
+    mail_reply_to: str | None = None
+    issuer_id: int | None = None
 
     @classmethod
     def from_row(cls, row, open_secret) -> "Pdv":

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -96,7 +97,28 @@ pdvs = Table(
     Column("activo", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # What documents print about the seller (besides razón social, CUIT and condición IVA); the
+    # version in force is ``issuer_id`` (see ``issuers``).
+    Column("domicilio", Text, nullable=True),
+    Column("iibb", String(64), nullable=True),  # the Ingresos Brutos number, or "Exento"
+    Column("inicio_actividades", Date, nullable=True),
+    Column("logo", LargeBinary, nullable=True),  # PNG or JPEG, checked on the way in
+    Column("mail_reply_to", String(255), nullable=True),
+    Column("issuer_id", Integer, nullable=True),
     UniqueConstraint("cuit", "punto_venta"),
+)
+
+# The issuer data of a point of sale, one row per version: a new one whenever what documents print
+# about the seller changes (and one at creation). An invoice keeps the version in force when it was
+# emitted (``invoices.issuer_id``), so later changes apply to later invoices only.
+issuers = Table(
+    "issuers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pdv_id", Integer, ForeignKey("pdvs.id"), nullable=False),
+    Column("snapshot", Text, nullable=False),  # JSON: encola.documents.IssuerSnapshot.to_json()
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_issuers_pdv_id", "pdv_id"),
 )
 
 invoices = Table(
@@ -129,6 +151,10 @@ invoices = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("emitted_at", DateTime, nullable=True),
+    # Set at emission: the issuer version documents print, and where the CAE came from
+    # ("simulador" | "homologacion" | "produccion"), whatever the process runs with later.
+    Column("issuer_id", Integer, nullable=True),
+    Column("afip_env", String(16), nullable=True),
     Index("ix_invoices_due", "state", "fecha", "next_attempt_at"),
     Index("ix_invoices_lane", "cuit", "punto_venta", "cbte_tipo", "state", "fecha", "id"),
     Index("ix_invoices_pdv_fecha", "pdv_id", "fecha"),

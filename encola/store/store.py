@@ -3,7 +3,7 @@
 Nothing outside this package writes SQL. Rows leave as frozen dataclasses (``rows.py``), never as
 SQLAlchemy objects. Writes on SQLite open with ``BEGIN IMMEDIATE`` (see ``db.py``). The
 statements live with their aggregate: ``points_of_sale.py``, ``intake.py``, ``outbox.py``,
-``consultas.py``; the engine's in ``lanes.py`` (a store of its own).
+``consultas.py``, ``documents.py``; the engine's in ``lanes.py`` (a store of its own).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from encola.clock import Clock
 from encola.secretbox import SecretBox
 from encola.store.consultas import ConsultaQueries
 from encola.store.cuits import CuitQueries
+from encola.store.documents import DocumentQueries
 from encola.store.group_commit import GroupCommit
 from encola.store.intake import IntakeQueries
 from encola.store.outbox import OutboxQueries
@@ -38,7 +39,7 @@ from encola.store.rows import (
 from encola.store.schema import DELETED, EMITTED, ERROR, PROCESSING, QUEUED
 
 
-class Store(CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries):
+class Store(CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries):
     def __init__(self, engine: Engine, clock: Clock | None = None, secrets: SecretBox | None = None):
         self.engine = engine
         self.clock = clock or Clock()

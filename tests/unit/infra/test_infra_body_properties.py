@@ -56,11 +56,13 @@ def test_any_bytes_give_a_dict_or_a_tf_error(raw):
 
 @given(st.dictionaries(any_text, json_values, max_size=5))
 def test_what_the_reader_accepts_can_be_answered_and_stored(value):
-    result = parse(json.dumps(value, ensure_ascii=True).encode())
+    sent = json.dumps(value, ensure_ascii=True)
+    result = parse(sent.encode())
     if isinstance(result, BodyError):
         assert result.error.code in ("TFC-1016", "TFC-1001")
         return
-    assert result == value
+    # Not ``value`` itself: two code points of a surrogate pair, escaped, are one character in JSON.
+    assert result == json.loads(sent)
     texts = strings(result)
     jsontext.dumps(texts)  # orjson refuses a lone surrogate: what answered 503 in issue 8
     assert not any("\x00" in t or "\ufffe" in t for t in texts)

@@ -5,7 +5,9 @@
 For SQLite and PostgreSQL it measures intake (nuevo_encola per second, p50/p99 latency at 1, 16
 and 64 clients), emission (one lane, 10 lanes, 100 points of sale; simulator at 300 ms per call),
 end-to-end latency (nuevo_encola sent -> ``emitido`` hook received), webhook delivery rate, the
-cost of a dequeue with many future-dated invoices queued, and every encola process's peak RSS.
+cost of a dequeue with many future-dated invoices queued, document downloads (time to the first
+byte of ``comprobante_pdf_url`` at 16 clients, first download and again), PDF renders per core
+(benchmarks/documents.py), and every encola process's peak RSS.
 It prints one table and writes it, with the machine, to benchmarks/results/<UTC stamp>.json.
 
 Every process it starts is stopped at the end (by pid), also on errors or Ctrl-C.
@@ -42,6 +44,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from encola.api.provisioning import PdvSpec, provision  # noqa: E402
 from encola.clock import Clock  # noqa: E402
+from encola.documents.links import Links  # noqa: E402
 from encola.secretbox import SecretBox  # noqa: E402
 from encola.store.db import make_engine, migrate  # noqa: E402
 from encola.store.lanes import LaneStore  # noqa: E402
@@ -54,7 +57,8 @@ ENCOLA = [PYTHON, "-m", "encola.cli"]
 BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "dequeue")
+PHASES = ("e2e", "intake", "webhooks", "emission", "documents", "dequeue")
+DOCUMENT_CLIENTS = 16
 LATENCY_MS = 300
 BATCH = 250
 WEBHOOK_TOKEN = "bench-webhook-token"
@@ -66,6 +70,7 @@ QUICK = {
     "hooks": 500, "two_workers": False,
     "dequeue": (1_000, 10_000, 30_000),
     "dequeue_runs": 15,
+    "documents": 160, "render_seconds": 0.5,
 }
 FULL = {
     "intake": {1: 3000, 16: 15000, 64: 15000}, "intake_seconds": 20,
@@ -74,6 +79,7 @@ FULL = {
     "hooks": 5000, "two_workers": True,
     "dequeue": (1_000, 10_000, 100_000, 1_000_000),
     "dequeue_runs": 21,
+    "documents": 800, "render_seconds": 2.0,
 }
 
 
@@ -275,6 +281,24 @@ class RawHttpClient:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         return status, await self.reader.readexactly(length)
+
+    async def get(self, path: str) -> tuple[int, float, bytes]:
+        """GET ``path``: the status, the milliseconds to the answer's first line, and the body."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        started = time.perf_counter()
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        status_line = await self.reader.readline()
+        first_byte_ms = (time.perf_counter() - started) * 1000
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return int(status_line.split()[1]), first_byte_ms, await self.reader.readexactly(length)
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -560,6 +584,9 @@ class BackendRun:
         if "emission" in phases:
             self.results["emission"] = self.emission(bases, sim)
         timer("emission")
+        if "documents" in phases:
+            self.results["documents"] = asyncio.run(self.documents(bases))
+        timer("documents")
         if "dequeue" in phases:
             self.results["dequeue"] = self.dequeue(bases)
         timer("dequeue")
@@ -751,6 +778,44 @@ class BackendRun:
             out["per_s"] = r(count / span)
             out["first_emission_after_s"] = r(epoch(first) - t0, 2)
         out["complete"] = count >= queued
+        return out
+
+    async def documents(self, bases: list[str]) -> dict:
+        """``comprobante_pdf_url`` of the emitted invoices (the emission phase's), 16 clients at once,
+        without credentials: milliseconds to the first byte, the first time (rendered on demand) and
+        again (from the API process's cache). Invoice i is always asked of API process i % n."""
+        with self.store.reading() as connection:
+            ids = list(connection.execute(text("SELECT id FROM invoices WHERE state = 'emitted' ORDER BY id LIMIT :n"),
+                                          {"n": self.h.sizes["documents"]}).scalars())
+        if not ids:
+            return {"error": "no emitted invoices (the emission phase makes them)"}
+        links = Links("http://bench", self.store.document_link_key())
+        paths = [links.of(self.store.invoice(i))["comprobante_pdf_url"].removeprefix("http://bench") for i in ids]
+        out = {"invoices": len(paths), "clients": DOCUMENT_CLIENTS, "api_processes": len(bases)}
+        for run in ("first", "again"):
+            times: list[float] = []
+            statuses: dict[int, int] = {}
+            sizes: list[int] = []
+            cursor = iter(range(len(paths)))
+
+            async def one_client(index: int) -> None:
+                clients = [RawHttpClient(base) for base in bases]
+                try:
+                    for i in cursor:
+                        status, first_byte_ms, body = await clients[i % len(bases)].get(paths[i])
+                        statuses[status] = statuses.get(status, 0) + 1
+                        times.append(first_byte_ms)
+                        sizes.append(len(body))
+                finally:
+                    for client in clients:
+                        await client.close()
+
+            began = time.perf_counter()
+            await asyncio.gather(*(one_client(i) for i in range(DOCUMENT_CLIENTS)))
+            wall = time.perf_counter() - began
+            out[run] = {"p50_ms": r(percentile(times, 50)), "p99_ms": r(percentile(times, 99)),
+                        "max_ms": r(max(times)), "per_s": r(len(times) / wall), "statuses": statuses,
+                        "kib": r(statistics.mean(sizes) / 1024)}
         return out
 
     def dequeue(self, bases: list[str]) -> dict:
@@ -959,6 +1024,19 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
     rows.append(["webhooks delivered",
                  *(cell(b, lambda d: f"{fmt_rate(d['webhooks']['per_s'])} ({d['webhooks']['delivered']:,} hooks, "
                                      f"{d['webhooks']['dispatcher_processes']} proc)") for b in backends), ""])
+    renders = results.get("renders") or {}
+    for key, label, target in (("a4_5_items_per_s", "A4, 5 items", 50), ("a4_130_items_per_s", "A4, 130 items", None),
+                               ("ticket_5_items_per_s", "ticket, 5 items", None)):
+        value = renders.get(key)
+        text_ = "not run" if value is None else f"{value:,.1f}/s" + (mark(value >= target) if target else "")
+        rows.append([f"PDF renders per core, {label} (no database)", text_, "same process", "≥ 50/s" if target else ""])
+    for run, label in (("first", "first download: rendered"), ("again", "again: cached")):
+        rows.append([f"comprobante_pdf_url first byte, 16 clients, {label}",
+                     *(cell(b, lambda d, run=run: f"p50 {d['documents'][run]['p50_ms']:.0f} ms p99 "
+                                                  f"{d['documents'][run]['p99_ms']:.0f} ms "
+                                                  f"({fmt_rate(d['documents'][run]['per_s'])})"
+                                                  f"{mark(d['documents'][run]['p99_ms'] < 100)}") for b in backends),
+                     "p99 < 100 ms"])
     sizes = sorted({s for b in backends if isinstance(results.get(b), dict) and "dequeue" in results[b]
                     for s in results[b]["dequeue"]["sizes"]}, key=int)
     for size in sizes:
@@ -1020,6 +1098,11 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     started = time.monotonic()
+    if "documents" in harness.phases:
+        import documents as document_bench  # benchmarks/documents.py: renders per CPU second, no server
+
+        print("== renders ...", file=sys.stderr, flush=True)
+        results["renders"] = document_bench.measure(sizes["render_seconds"])
     try:
         harness.start_receiver()
         plan = [b for b in ("sqlite", "postgresql") if args.only in (None, b)]

@@ -71,7 +71,7 @@ def _page(pdf: Canvas, doc: Document, columns) -> float:
 
 
 def _watermark(pdf: Canvas, mark: str) -> None:
-    pdf.style(40 if len(mark) <= 30 else 36, bold=True, color=(246, 206, 206))
+    pdf.style(40 if len(mark) <= 30 else 35, bold=True, color=(246, 206, 206))
     with pdf.rotation(48, WIDTH / 2, HEIGHT / 2):
         w = pdf.width(mark)
         pdf.text(WIDTH / 2 - w / 2, HEIGHT / 2 + 5, mark)

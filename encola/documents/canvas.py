@@ -20,6 +20,7 @@ SIMULATOR_NOTE = "El CAE de este comprobante lo otorgó un simulador, no ARCA/AF
 HOMOLOGACION_MARK = "SIN VALIDEZ FISCAL — HOMOLOGACIÓN"
 HOMOLOGACION_NOTE = "El CAE de este comprobante lo otorgó el servicio de pruebas (homologación) de ARCA/AFIP."
 RED = (190, 20, 20)
+QR_MASK = 0  # see qr_png
 BLACK = (0, 0, 0)
 GREY = (90, 90, 90)
 
@@ -127,13 +128,15 @@ class Canvas(FPDF):
 
 @functools.lru_cache(maxsize=256)
 def qr_png(url: str) -> bytes:
-    """The QR of ``url`` as segno encodes it (mask chosen by segno, error level M), as a PNG.
+    """The QR of ``url`` (error level M, mask pattern 0), as a PNG.
 
+    The mask is fixed: segno's choice scores all eight patterns, which took 10 of the 13 ms an
+    RG 4892 QR costs (about half of an A4 rendered on demand), and any pattern decodes the same.
     Cached by URL: an invoice's QR never changes, and the A4 and the ticket of one invoice (or
     a document rendered again) share it.
     """
     buffer = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=1, border=4)
+    segno.make(url, error="m", micro=False, mask=QR_MASK).save(buffer, kind="png", scale=1, border=4)
     return buffer.getvalue()
 
 

@@ -7,7 +7,7 @@ Anything else under ``/comprobantes`` — a wrong token, another invoice's token
 not emitted, a file name that is not the invoice's — is a plain 404 that says nothing more. The
 token is checked before the database is asked (see ``links.py``).
 
-Documents are rendered on demand, in a worker thread (the event loop keeps serving), and kept in
+Documents are rendered on demand, in a thread of their own (the event loop keeps serving), and kept in
 a per-process LRU cache of bytes (``ENCOLA_DOCUMENT_CACHE_MB``): an emitted invoice never
 changes, and the issuer version and AFIP environment it was emitted under are stored with it, so
 its document is the same bytes every time. Concurrent requests for one document share one render.
@@ -16,10 +16,12 @@ its document is the same bytes every time. Concurrent requests for one document 
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import re
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 
 from starlette.concurrency import run_in_threadpool
@@ -83,6 +85,9 @@ class Documents:
         self.cache = RenderCache(cache_bytes)
         self._links: Links | None = None
         self._rendering: dict[tuple[int, str], asyncio.Future] = {}  # renders in flight
+        # One render at a time, first come first served: renders are CPU under the GIL, so more
+        # threads would only interleave them and make every download wait for all of them.
+        self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encola-render")
 
     def install(self, app) -> None:
         """Add the routes to a FastAPI app (outside the TF API and its OpenAPI)."""
@@ -146,9 +151,8 @@ class Documents:
             return cached[1]
         task = self._rendering.get(key)
         if task is None:
-            task = asyncio.ensure_future(
-                run_in_threadpool(RENDERERS[kind], document.row, document.issuer, afip_env=document.afip_env)
-            )
+            render = functools.partial(RENDERERS[kind], document.row, document.issuer, afip_env=document.afip_env)
+            task = asyncio.get_running_loop().run_in_executor(self._renderer, render)
             self._rendering[key] = task
             task.add_done_callback(lambda done: self._rendered(key, filename(document.row, kind), done))
         return await asyncio.shield(task)

@@ -130,8 +130,12 @@ class Dispatcher:
 
     @property
     def _lease_seconds(self) -> float:
-        # Long enough to wait behind the endpoint's hook being sent, then to be sent.
-        return LEASE_DEPTH * max(self.settings.webhook_first_timeout, self.settings.webhook_retry_timeout) + 30
+        # As short as one attempt allows: the hooks of a dispatcher that died go out again soon.
+        return self._longest_attempt + 30
+
+    @property
+    def _longest_attempt(self) -> float:
+        return max(self.settings.webhook_first_timeout, self.settings.webhook_retry_timeout)
 
     async def _claim(self, limit: int) -> list[HookEvent]:
         return await asyncio.to_thread(
@@ -184,15 +188,20 @@ class Dispatcher:
                 await _first(stop, self._wake, self._changed, timeout=self.poll_seconds)
 
     def _start(self, event: HookEvent) -> None:
-        task = asyncio.create_task(self._deliver(event))
+        send_by = asyncio.get_running_loop().time() + self._lease_seconds - self._longest_attempt - 1
+        task = asyncio.create_task(self._deliver(event, send_by))
         self._inflight.add(task)
         task.add_done_callback(self._delivered)
 
-    async def _deliver(self, event: HookEvent) -> None:
+    async def _deliver(self, event: HookEvent, send_by: float) -> None:
         endpoint = self._endpoints.setdefault(event.pdv_id, [asyncio.Semaphore(self.settings.webhook_endpoint_concurrency), 0])
         endpoint[1] += 1
         try:
             async with endpoint[0], self._sending:
+                if asyncio.get_running_loop().time() > send_by:
+                    # It waited so long behind a slow endpoint that its lease could lapse mid-send:
+                    # leave it, unsent and unrecorded; it is claimed again when the lease lapses.
+                    return
                 attempt = await self.attempt(event)
         finally:
             endpoint[1] -= 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from domain_requests import assert_accepted, assert_refused, factura_a, factura_b_cf, text_of
 
 from encola.domain.validation import cuit_is_valid
@@ -168,3 +170,30 @@ def test_a_cliente_reports_all_its_problems_at_once():
     body = factura_b_cf()
     body["cliente"].update(documento_tipo="X", razon_social="", domicilio="", condicion_iva="X")
     assert_refused(body, "TFC-3001", "TFC-3003", "TFC-3004", "TFC-3009")
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@b.com\r\nBcc: otro@x.com",  # a header injected through the address
+        "a@b.com;c@d.com",
+        "a b@c.com",
+        "@b.com",
+        "a@-b.com",
+        ("x" * 120) + "@b.com," + ("y" * 120) + "@c.com,z@d.com",  # each fine, the field over 255
+    ],
+)
+def test_addresses_that_could_not_be_mailed_safely_are_refused(email):
+    body = factura_b_cf()
+    body["cliente"]["email"] = email
+    assert_refused(body, "TFC-3010")
+
+
+@given(st.text(max_size=300))
+def test_the_email_reader_never_raises_and_keeps_at_most_15_plain_addresses(value):
+    from encola.domain.validation import email_addresses
+
+    found = email_addresses(value)
+    if found is not None:
+        assert 1 <= len(found) <= 15 and len(value) <= 255
+        assert all("@" in a and "," not in a and not any(c in a for c in "\r\n\t ") for a in found)

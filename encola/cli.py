@@ -286,6 +286,10 @@ def pdv_list() -> None:
                     "webhook": item.webhook_url,
                     "apikey": item.apikey,
                     "activo": item.activo,
+                    "domicilio": item.domicilio,
+                    "iibb": item.iibb,
+                    "inicio_actividades": item.inicio_actividades.strftime("%d/%m/%Y") if item.inicio_actividades else None,
+                    "mail_reply_to": item.mail_reply_to,
                 },
                 ensure_ascii=False,
             )

@@ -177,7 +177,7 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     route(
         "/facturacion/consulta_avanzada",
         lambda p, b: consultas.consulta_avanzada(store, p, b, links=services.documents.links_of),
-        "Consulta avanzada (F, TN, EXT_REF)",
+        "Consulta avanzada (F, TN, EXT_REF, EXT_REF_LIST)",
         wakes=False,
     )
     route(

@@ -10,6 +10,7 @@ from encola.domain import fields as f
 from encola.domain import tables as t
 from encola.domain.errors import Error, err
 from encola.domain.status import tf_status
+from encola.domain.validation import external_reference_errors
 from encola.store.store import InvoiceRow, Page, Pdv, Store
 from encola.webhooks.redelivery import endpoint_state
 
@@ -22,6 +23,7 @@ MAX_OFFSET = 2**31 - 1
 # PostgreSQL's INTEGER column in the query.
 MAX_NUMERO = 99999999
 NO_CAE_VENCIMIENTO = "01/01/2000"
+MAX_REFERENCE_LIST = 100  # EXT_REF_LIST, as TF's newer page allows
 Links = Callable[[InvoiceRow], dict]  # an emitted row → its comprobante_pdf_url, …_ticket_url, micrositios
 
 
@@ -48,6 +50,9 @@ def present(row: InvoiceRow, links: Links | None = None) -> dict:
         micrositios={"cliente": "", "descarga": ""},
         comprobante_pdf_url="",
         comprobante_ticket_url="",
+        # The buyer's mail: "S" once the SMTP server accepted it, with the addresses it went to.
+        envio_x_mail="S" if row.mail_sent_at is not None else "N",
+        envio_x_mail_direcciones=(row.mail_sent_to or "") if row.mail_sent_at is not None else "",
     )
     if emitted and links is not None:
         comprobante.update(links(row))
@@ -81,7 +86,7 @@ def consulta_avanzada(store: Store, pdv: Pdv, body: dict, links: Links | None = 
     pagina, limite = paging
     busqueda = (f.text(body.get("busqueda_tipo")) or "").strip().upper()
     criteria = body.get("comprobante")
-    if busqueda not in ("F", "TN", "EXT_REF"):
+    if busqueda not in ("F", "TN", "EXT_REF", "EXT_REF_LIST"):
         return _consulta_error("TFC-7003")
     if not isinstance(criteria, dict):
         return _consulta_error("TFC-1013", bloque="comprobante")
@@ -90,6 +95,13 @@ def consulta_avanzada(store: Store, pdv: Pdv, body: dict, links: Links | None = 
         if fecha is None:
             return _consulta_error("TFC-2011", campo="fecha")
         page = store.search_by_fecha(pdv.id, fecha, pagina, limite)
+    elif busqueda == "EXT_REF_LIST" or isinstance(criteria.get("external_reference"), list):
+        # The newer page's bulk form; the generic page sends the list in external_reference itself.
+        raw = criteria.get("external_reference_list" if busqueda == "EXT_REF_LIST" else "external_reference")
+        references = _reference_list(raw)
+        if references is None:
+            return _consulta_error("TFC-7011")
+        page = store.search_by_external_references(pdv.id, references, pagina, limite)
     elif busqueda == "EXT_REF":
         reference = f.text(criteria.get("external_reference"))
         if f.absent(reference):
@@ -107,6 +119,20 @@ def consulta_avanzada(store: Store, pdv: Pdv, body: dict, links: Links | None = 
         "comprobantes": [present(row, links) for row in page.rows],
         "webhook": endpoint_state(pdv),  # encola: whether hooks go out (TF's 24 h rule, 410)
     }
+
+
+def _reference_list(raw: object) -> list[str] | None:
+    """1 to 100 external_references (each as intake accepts them), without repeats; None if not."""
+    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_REFERENCE_LIST:
+        return None
+    references = []
+    for item in raw:
+        reference = f.text(item)
+        reference = reference.strip() if reference is not None else ""
+        if external_reference_errors(reference):
+            return None
+        references.append(reference)
+    return list(dict.fromkeys(references))
 
 
 def _search_numbers(store: Store, pdv: Pdv, criteria: dict, pagina: int, limite: int) -> Page | dict:

@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "TFC-2032": "Un emisor con condicion de IVA {condicion} no puede emitir comprobantes de tipo {letra}.",
     "TFC-2034": "Puede enviar hasta 7 tributos por comprobante.",
     "TFC-2036": "El importe {campo} ({importe}) supera el maximo que admite AFIP: 13 digitos enteros.",
+    "TFC-2037": "El campo {campo} admite hasta {maximo} caracteres (se enviaron {largo}).",
     # The cliente block
     "TFC-3001": "El tipo de documento enviado no es valido.",
     "TFC-3002": "El numero de documento enviado no es valido: {detalle}.",
@@ -115,7 +116,7 @@ MESSAGES: dict[str, str] = {
     # Queue management and consultas
     "TFC-7001": "No se han encontrado comprobantes.",
     "TFC-7002": "El comprobante {comprobante} no se ha podido eliminar.",
-    "TFC-7003": "El campo busqueda_tipo debe ser F, TN o EXT_REF.",
+    "TFC-7003": "El campo busqueda_tipo debe ser F, TN, EXT_REF o EXT_REF_LIST.",
     "TFC-7004": "El campo limite debe ser un numero entero entre 1 y 1000.",
     "TFC-7005": "El campo pagina debe ser un numero entero entre 0 y {maximo}.",
     "TFC-7006": "El campo {campo} es requerido para la consulta.",
@@ -123,6 +124,7 @@ MESSAGES: dict[str, str] = {
     "TFC-7008": "El comprobante no se encuentra procesado con error: no es necesario reenviarlo.",
     "TFC-7009": "El comprobante se esta emitiendo en este momento; intente nuevamente en unos segundos.",
     "TFC-7010": "El campo {campo} debe ser un numero entero entre {minimo} y {maximo}.",
+    "TFC-7011": "El campo external_reference_list debe ser una lista de entre 1 y 100 external_reference validas.",
     # Lotes
     "TFC-9001": "Esta enviando {cantidad} requests, cuando el limite permitido es 100. El lote no se procesara.",
     "TFC-9002": "No has enviado ningun request a procesar en el bloque de requests.",

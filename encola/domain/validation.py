@@ -164,8 +164,10 @@ def _read_cliente(raw: dict, errors: list[Error]) -> Cliente | None:
     razon_social = _required_text(raw.get("razon_social"), 255)
     if razon_social is None:
         errors.append(err("TFC-3003"))
+    condicion_iva = (f.text(raw.get("condicion_iva")) or "").strip().upper()
     domicilio = _required_text(raw.get("domicilio"), 255)
-    if domicilio is None:
+    if domicilio is None and not (condicion_iva == "CF" and _blank_or_short(raw.get("domicilio"), 255)):
+        # Production clients send a consumidor final without an address; AFIP does not ask for one.
         errors.append(err("TFC-3004"))
     provincia = f.integer(raw.get("provincia"))
     if provincia not in t.PROVINCIAS:
@@ -179,7 +181,6 @@ def _read_cliente(raw: dict, errors: list[Error]) -> Cliente | None:
     otra = f.text(raw.get("condicion_pago_otra")) or ""
     if condicion_pago == t.CONDICION_VENTA_OTRA and (not otra.strip() or len(otra) > 100):
         errors.append(err("TFC-3008"))
-    condicion_iva = (f.text(raw.get("condicion_iva")) or "").strip().upper()
     if condicion_iva not in t.CONDICIONES_IVA:
         errors.append(err("TFC-3009"))
     operacion_raw = raw.get("condicion_iva_operacion")
@@ -203,6 +204,8 @@ def _read_cliente(raw: dict, errors: list[Error]) -> Cliente | None:
     for name in ("reclama_deuda_dias", "reclama_deuda_repite_dias"):
         if not f.absent(raw.get(name)) and f.integer(raw.get(name)) is None:
             errors.append(err("TFC-3015", campo=name))
+    nombre_fantasia = f.text(raw.get("nombre_fantasia")) or ""
+    _check_length(nombre_fantasia, "cliente.nombre_fantasia", 255, errors)
     if len(errors) > start:
         return None
     return Cliente(
@@ -219,7 +222,7 @@ def _read_cliente(raw: dict, errors: list[Error]) -> Cliente | None:
         condicion_pago_otra=otra,
         codigo=codigo,
         rg5329=rg5329 or "N",
-        nombre_fantasia=(f.text(raw.get("nombre_fantasia")) or "")[:255],
+        nombre_fantasia=nombre_fantasia,
     )
 
 
@@ -260,6 +263,26 @@ def email_addresses(value: str) -> list[str] | None:
 
 def _emails_ok(value: str) -> bool:
     return email_addresses(value) is not None
+
+
+def _check_length(value: str, campo: str, limit: int, errors: list[Error]) -> None:
+    """TF's documented maximum length of a text field (TFC-2037): refused, never cut and stored."""
+    if len(value) > limit:
+        errors.append(err("TFC-2037", campo=campo, maximo=limit, largo=len(value)))
+
+
+def echo(value: str | None, limit: int = 64) -> str:
+    """A client's value quoted back in a message, cut so a huge field never fills the answer."""
+    value = value or ""
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def _blank_or_short(value: object, limit: int) -> bool:
+    """Absent, null or blank (within ``limit``): what an optional text field may be."""
+    if value is None:
+        return True
+    word = f.text(value)
+    return word is not None and not word.strip() and len(word) <= limit
 
 
 def _required_text(value: object, limit: int) -> str | None:
@@ -325,6 +348,8 @@ class _ComprobanteReader:
         if total is None or total < 0:
             self.fail("TFC-2025")
         extra = self._extra(total)
+        leyenda_gral = self._bounded_text("leyenda_gral", 500)
+        comentario = self._bounded_text("comentario", 255)
         if len(self.errors) > start:
             return None
         return dict(
@@ -352,10 +377,15 @@ class _ComprobanteReader:
             opcionales=opcionales,
             paga_misma_moneda=paga_misma_moneda,
             tags=tags,
-            leyenda_gral=(f.text(raw.get("leyenda_gral")) or "")[:500],
-            comentario=(f.text(raw.get("comentario")) or "")[:255],
+            leyenda_gral=leyenda_gral,
+            comentario=comentario,
             extra=extra,
         )
+
+    def _bounded_text(self, name: str, limit: int) -> str:
+        value = f.text(self.raw.get(name)) or ""
+        _check_length(value, f"comprobante.{name}", limit, self.errors)
+        return value
 
     def _tipo(self) -> t.TipoComprobante | None:
         name = f.text(self.raw.get("tipo"))
@@ -364,7 +394,7 @@ class _ComprobanteReader:
             return None
         tipo = t.tipo_comprobante(name)
         if tipo is None:
-            self.fail("TFC-2003", tipo=name)
+            self.fail("TFC-2003", tipo=echo(name))
             return None
         if not tipo.queueable:
             self.fail("TFC-2004", tipo=tipo.name)
@@ -394,7 +424,7 @@ class _ComprobanteReader:
     def _moneda(self) -> tuple[str, Decimal]:
         code = (f.text(self.raw.get("moneda")) or "").strip().upper()
         if code not in t.MONEDAS:
-            self.fail("TFC-2008", moneda=code or "vacia")
+            self.fail("TFC-2008", moneda=echo(code) or "vacia")
             return code, Decimal("1")
         value = self.raw.get("cotizacion")
         if code == "PES":
@@ -520,6 +550,8 @@ class _ComprobanteReader:
         codigo = f.text(raw.get("codigo")) or DEFAULTS["producto.codigo"]
         if len(codigo) > 20:
             self.fail("TFC-4014", posicion=position)
+        lista_precios = f.text(raw.get("lista_precios")) or DEFAULTS["producto.lista_precios"]
+        _check_length(lista_precios, f"lista_precios del concepto {position}", 255, self.errors)
         internos = raw.get("impuestos_internos_alicuota")
         internos = Decimal("0") if f.absent(internos) else f.decimal(internos)
         if internos is None or internos < 0:
@@ -535,7 +567,7 @@ class _ComprobanteReader:
             actualiza_precio=actualiza,
             rg5329=rg5329,
             codigo=codigo,
-            lista_precios=(f.text(raw.get("lista_precios")) or DEFAULTS["producto.lista_precios"])[:255],
+            lista_precios=lista_precios,
             impuestos_internos_alicuota=internos,
         )
 
@@ -546,7 +578,7 @@ class _ComprobanteReader:
         rate = f.decimal(value)
         allowed = set(t.ALICUOTAS_IVA) | {t.ALICUOTA_EXENTO, t.ALICUOTA_NO_GRAVADO}
         if rate is None or rate not in allowed:
-            self.fail("TFC-4006", posicion=position, alicuota=f.text(value) or "vacia")
+            self.fail("TFC-4006", posicion=position, alicuota=echo(f.text(value)) or "vacia")
             return Decimal("0")
         if class_c and rate > 0:
             self.fail("TFC-4007", posicion=position)
@@ -670,10 +702,18 @@ class _ComprobanteReader:
                 self.fail("TFC-2029", detalle="cada dato debe ser un objeto con id y valor")
                 return "", ()
             ident, valor = f.text(dato.get("id")), f.text(dato.get("valor"))
+            if len(ident or "") > 4 or len(valor or "") > 250:
+                # AFIP's Opcional: Id of up to 4 characters, Valor of up to 250.
+                self.fail("TFC-2029", detalle="cada dato admite un id de hasta 4 caracteres y un valor de hasta 250")
+                return "", ()
             # TF: "Si alguno de los items enviados posee un valor vacio, éste item no será procesado."
             if ident and valor and valor.strip():
                 opcionales.append(Opcional(ident.strip(), valor.strip()))
-        return (f.text(raw.get("regimen")) or ""), tuple(opcionales)
+        regimen = f.text(raw.get("regimen")) or ""
+        if len(regimen) > 255:
+            self.fail("TFC-2029", detalle="regimen admite hasta 255 caracteres")
+            return "", ()
+        return regimen, tuple(opcionales)
 
     def _datos_informativos(self, moneda: str) -> str:
         raw = self.raw.get("datos_informativos")

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import and_, func, select
 
 from encola.store.rows import InvoiceRow, Page
-from encola.store.schema import DELETED, EMITTED, invoices, pdvs
+from encola.store.schema import EMITTED, HIDDEN_STATES, invoices, pdvs
 
 
 class ConsultaQueries:
@@ -28,7 +28,7 @@ class ConsultaQueries:
     def search_by_fecha(self, pdv_id: int, fecha: date, pagina: int, limite: int) -> Page:
         """Consulta avanzada F: the PDV's invoices of one date, newest first."""
         return self._page(
-            and_(invoices.c.pdv_id == pdv_id, invoices.c.fecha == fecha, invoices.c.state != DELETED),
+            and_(invoices.c.pdv_id == pdv_id, invoices.c.fecha == fecha, invoices.c.state.not_in(HIDDEN_STATES)),
             pagina,
             limite,
         )
@@ -39,7 +39,19 @@ class ConsultaQueries:
             and_(
                 invoices.c.pdv_id == pdv_id,
                 invoices.c.external_reference == reference,
-                invoices.c.state != DELETED,
+                invoices.c.state.not_in(HIDDEN_STATES),
+            ),
+            pagina,
+            limite,
+        )
+
+    def search_by_external_references(self, pdv_id: int, references: list[str], pagina: int, limite: int) -> Page:
+        """Consulta avanzada EXT_REF_LIST: the invoices of any of up to 100 references, newest first."""
+        return self._page(
+            and_(
+                invoices.c.pdv_id == pdv_id,
+                invoices.c.external_reference.in_(references),
+                invoices.c.state.not_in(HIDDEN_STATES),
             ),
             pagina,
             limite,
@@ -52,7 +64,7 @@ class ConsultaQueries:
                 invoices.c.pdv_id == pdv_id,
                 invoices.c.cbte_tipo == cbte_tipo,
                 invoices.c.numero.between(desde, hasta),
-                invoices.c.state != DELETED,
+                invoices.c.state.not_in(HIDDEN_STATES),
             ),
             pagina,
             limite,

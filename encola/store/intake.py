@@ -12,7 +12,7 @@ from encola import jsontext
 from encola.store import notify
 from encola.store.bulk import insert_rows
 from encola.store.rows import EnqueueResult, InvoiceRow, NewEvent, NewInvoice, QuotaExceeded, ReferenceInUse
-from encola.store.schema import DELETED, LIVE_STATES, QUEUED, invoices, pdvs
+from encola.store.schema import HIDDEN_STATES, LIVE_STATES, QUEUED, invoices, pdvs
 
 LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
 LIVE_REFERENCE_INDEX = next(index for index in invoices.indexes if index.name == LIVE_EXTERNAL_REFERENCE_INDEX)
@@ -173,7 +173,7 @@ class IntakeQueries:
             .where(
                 invoices.c.pdv_id == pdv_id,
                 invoices.c.external_reference == reference,
-                invoices.c.state != DELETED,
+                invoices.c.state.not_in(HIDDEN_STATES),
             )
             .order_by(invoices.c.id)
         ).all()

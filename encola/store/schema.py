@@ -36,7 +36,11 @@ metadata = MetaData(
 
 # Invoice states. "processing" means numbers are assigned and AFIP may have been called.
 QUEUED, PROCESSING, EMITTED, ERROR, DELETED = "queued", "processing", "emitted", "error", "deleted"
+# An instant request (``nuevo``) AFIP certainly did not emit: answered with the reason, kept for the
+# record only; it is no invoice (not in consultas, not counted, its reference free).
+DISCARDED = "discarded"
 LIVE_STATES = (QUEUED, PROCESSING, EMITTED)
+HIDDEN_STATES = (DELETED, DISCARDED)  # never shown in consultas
 
 workspaces = Table(
     "workspaces",

@@ -75,9 +75,24 @@ def test_documento_nro_zero_is_only_for_tipo_otro():
 @pytest.mark.parametrize("campo,code", [("razon_social", "TFC-3003"), ("domicilio", "TFC-3004")])
 @pytest.mark.parametrize("value", [None, "   ", "x" * 256])
 def test_razon_social_and_domicilio_are_required_up_to_255_characters(campo, code, value):
-    body = factura_b_cf()
+    body = factura_a()
     body["cliente"][campo] = value
     assert_refused(body, code)
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_consumidor_final_may_come_without_domicilio(value):
+    body = factura_b_cf()
+    body["cliente"]["domicilio"] = value
+    assert_accepted(body)
+    del body["cliente"]["domicilio"]
+    assert_accepted(body)
+
+
+def test_a_consumidor_final_domicilio_still_has_its_maximum_length():
+    body = factura_b_cf()
+    body["cliente"]["domicilio"] = "x" * 256
+    assert_refused(body, "TFC-3004")
 
 
 @pytest.mark.parametrize("provincia", [None, 0, 27, "Buenos Aires"])

@@ -342,9 +342,11 @@ def demo(host: str, port: int) -> None:
     run_demo(host, port)
 
 
+from encola.mail.commands import mail  # noqa: E402
 from encola.webhooks.commands import hooks, rotate_webhook_secret  # noqa: E402
 
 main.add_command(hooks)
+main.add_command(mail)
 pdv.add_command(rotate_webhook_secret)
 
 

@@ -26,6 +26,10 @@ SIMULATED_WARNING = (
     "CAEs are simulated: not valid for tax purposes. AFIP is %s; set ENCOLA_AFIP_ENV=homologacion "
     "or produccion (with each CUIT's certificate) to emit for real"
 )
+MAIL_OFF = (
+    "Mail to buyers is off (ENCOLA_SMTP_URL is not set): invoices are accepted and emitted as usual, "
+    "nothing is mailed, and consultas answer envio_x_mail \"N\""
+)
 log = logging.getLogger("encola.runtime")
 
 
@@ -65,6 +69,10 @@ def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Se
     if settings.simulated:
         where = "the embedded simulator" if settings.afip_mode == "embedded" else f"a simulator at {settings.afip_url}"
         log.warning(SIMULATED_WARNING, where, extra={"action": "simulated_afip"})
+    if settings.smtp is None:
+        log.warning(MAIL_OFF, extra={"action": "mail_off"})
+    else:
+        log.info("Mail to buyers through %s, from %s", settings.smtp.display, settings.mail_from, extra={"action": "mail_on"})
     services = Services(store, settings, store.clock)
     if with_engine:
         engine = build_engine(store, settings, services)
@@ -100,7 +108,9 @@ def build_engine(store: Store, settings: Settings, services: Services | None = N
         http = AiohttpTransport(max_connections=AFIP_CONNECTIONS)
         endpoints = AfipEndpoints.homologacion() if mode == "homologacion" else AfipEndpoints.produccion()
         simulated = False
-    lanes = LaneStore(store, lease_seconds=settings.lane_lease_seconds, afip_env=settings.afip_env_name)
+    lanes = LaneStore(
+        store, lease_seconds=settings.lane_lease_seconds, afip_env=settings.afip_env_name, mail=settings.smtp is not None
+    )
     access = AfipAccess(lanes, http, endpoints, simulated=simulated, timeouts=timeouts)
     config = LaneConfig(batch_size=settings.afip_batch_size, unknown_grace_seconds=settings.afip_timeout + 5)
     return Engine(lanes, access, store.clock, config=config, max_lanes=settings.max_lanes)

@@ -8,8 +8,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from encola.mail.config import SmtpServer
 
 DEFAULT_RETRY_SCHEDULE = (300.0, 1800.0, 10800.0, 21600.0, 43200.0)  # 5 m, 30 m, 3 h, 6 h, 12 h
+# The buyer's mail: the first retries within a minute, then growing (30s,1m,5m,15m,1h,3h,6h,12h,24h).
+DEFAULT_MAIL_RETRY_SCHEDULE = (30.0, 60.0, 300.0, 900.0, 3600.0, 10800.0, 21600.0, 43200.0, 86400.0)
+DEFAULT_MAIL_FROM = "encola <facturas@localhost>"
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _RATE_RE = re.compile(r"^\s*(\d{1,9})\s*(?:/|per)\s*(\d{1,6})?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
@@ -50,11 +57,11 @@ def parse_rate(text: str) -> Rate | None:
     return Rate(int(match.group(1)), int(match.group(2) or 1), match.group(3).lower())
 
 
-def parse_schedule(text: str) -> tuple[float, ...]:
-    """The webhook retry schedule, e.g. ``"5m,30m,3h,6h,12h"`` or ``"1s,1s,2s,2s,3s"``."""
+def parse_schedule(text: str, name: str = "ENCOLA_WEBHOOK_RETRY_SCHEDULE") -> tuple[float, ...]:
+    """A retry schedule, e.g. ``"5m,30m,3h,6h,12h"`` or ``"1s,1s,2s,2s,3s"``."""
     parts = [p for p in text.split(",") if p.strip()]
     if not parts:
-        raise SettingsError("ENCOLA_WEBHOOK_RETRY_SCHEDULE is empty")
+        raise SettingsError(f"{name} is empty")
     return tuple(parse_duration(p) for p in parts)
 
 
@@ -115,6 +122,12 @@ class Settings:
     # means the address ``encola serve`` listens on.
     public_url: str | None = None
     document_cache_bytes: int = 64 * 1024 * 1024  # rendered PDFs kept in memory per process
+    # The buyer's mail (encola/mail, docs/mail.md); no SMTP server: no mail (envio_x_mail "N").
+    smtp: "SmtpServer | None" = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    mail_retry_schedule: tuple[float, ...] = DEFAULT_MAIL_RETRY_SCHEDULE
+    mail_timeout: float = 30.0  # one message: connect, hand over, the server's answer
+    mail_concurrency: int = 4  # messages in flight to the SMTP server per process (its connections)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -184,6 +197,7 @@ class Settings:
             values["public_url"] = parse_public_url(env["ENCOLA_PUBLIC_URL"])
         if env.get("ENCOLA_DOCUMENT_CACHE_MB", "").strip():
             values["document_cache_bytes"] = _int(env, "ENCOLA_DOCUMENT_CACHE_MB", 0) * 1024 * 1024
+        values.update(_mail_values(env))
         return cls(**values)
 
     @property
@@ -202,6 +216,27 @@ class Settings:
     def simulated(self) -> bool:
         """Whether CAEs come from a simulator (embedded or ENCOLA_AFIP_URL): not valid for tax purposes."""
         return self.afip_mode in ("embedded", "simulator")
+
+
+def _mail_values(env) -> dict:
+    """The ``ENCOLA_SMTP_URL`` / ``ENCOLA_MAIL_*`` settings (encola/mail/config.py parses them)."""
+    from encola.mail.config import MailSettingsError, parse_mail_from, parse_smtp_url
+
+    values: dict = {}
+    try:
+        if env.get("ENCOLA_SMTP_URL", "").strip():
+            values["smtp"] = parse_smtp_url(env["ENCOLA_SMTP_URL"])
+        if env.get("ENCOLA_MAIL_FROM", "").strip():
+            values["mail_from"] = parse_mail_from(env["ENCOLA_MAIL_FROM"])
+    except MailSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+    if env.get("ENCOLA_MAIL_RETRY_SCHEDULE"):
+        values["mail_retry_schedule"] = parse_schedule(env["ENCOLA_MAIL_RETRY_SCHEDULE"], "ENCOLA_MAIL_RETRY_SCHEDULE")
+    if env.get("ENCOLA_MAIL_TIMEOUT"):
+        values["mail_timeout"] = _positive_duration(env, "ENCOLA_MAIL_TIMEOUT")
+    if env.get("ENCOLA_MAIL_CONCURRENCY"):
+        values["mail_concurrency"] = _int(env, "ENCOLA_MAIL_CONCURRENCY", 1)
+    return values
 
 
 def listening_url(host: str, port: int) -> str:

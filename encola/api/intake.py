@@ -18,6 +18,7 @@ from encola.domain.invoice import Issuer
 from encola.domain.render import accepted_response, afip_template, consulta_view
 from encola.domain.status import tf_status
 from encola.domain.validation import external_reference_errors, external_reference_of, validate
+from encola.mail.recipients import mail_to
 from encola.store.store import NewEvent, NewInvoice, Pdv, QuotaExceeded, Store
 
 MAX_LOTE = 100
@@ -91,6 +92,7 @@ class Intake:
             afip=afip_template(invoice, totals, issuer),
             view=consulta_view(invoice, totals),
             response=accepted_response(invoice),
+            mail_to=mail_to(invoice.cliente.envia_por_mail, invoice.cliente.email),
         )
 
     async def _refuse(self, pdv: Pdv, reference: str, errors: list[Error]) -> dict:

@@ -156,6 +156,7 @@ class IntakeQueries:
                 "afip": jsontext.dumps_text(new.afip),
                 "view": jsontext.dumps_text(new.view),
                 "response": jsontext.dumps_text(new.response),
+                "mail_to": new.mail_to,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -105,7 +105,8 @@ UPDATE invoices SET state = 'processing', numero = v.numero, updated_at = %(now)
 FROM unnest(%(ids)b::integer[], %(fechas)b::date[], %(numeros)b::integer[]) AS v(id, fecha, numero)
 WHERE invoices.id = v.id AND invoices.state = 'queued' AND invoices.fecha = v.fecha
 """
-# The results and their ``emitido`` events in one statement: an event for each invoice emitted.
+# The results and their ``emitido`` events in one statement: a hook for each invoice emitted, and
+# the buyer's mail for those that ask for it (when this process sends mail).
 _MARK_EMITTED_PG = """
 WITH emitted AS (
     UPDATE invoices SET state = 'emitted', cae = v.cae, cae_vencimiento = v.cae_vencimiento,
@@ -113,16 +114,33 @@ WITH emitted AS (
         emitted_at = %(now)s, updated_at = %(now)s, afip_env = %(afip_env)s,
         issuer_id = (SELECT pdvs.issuer_id FROM pdvs WHERE pdvs.id = invoices.pdv_id)
     FROM unnest(%(ids)b::integer[], %(caes)b::text[], %(vencimientos)b::date[], %(qrs)b::text[],
-                %(barcodes)b::text[], %(observaciones)b::text[], %(hook_ids)b::text[])
-        AS v(id, cae, cae_vencimiento, afip_qr, afip_codigo_barras, observaciones, hook_id)
+                %(barcodes)b::text[], %(observaciones)b::text[], %(hook_ids)b::text[], %(mail_ids)b::text[])
+        AS v(id, cae, cae_vencimiento, afip_qr, afip_codigo_barras, observaciones, hook_id, mail_id)
     WHERE invoices.id = v.id AND invoices.state = 'processing'
-    RETURNING invoices.id, invoices.pdv_id, invoices.external_reference, v.hook_id
+    RETURNING invoices.id, invoices.pdv_id, invoices.external_reference, invoices.mail_to, v.hook_id, v.mail_id
+), hooks AS (
+    INSERT INTO hook_events (hook_id, pdv_id, invoice_id, recurso, evento, external_reference, msg, creado, state,
+                             attempts, next_attempt_at)
+    SELECT hook_id, pdv_id, id, 'facturacion', 'emitido', external_reference, '[]', %(now)s, 'pending', 0, %(now)s
+    FROM emitted ORDER BY id
 )
-INSERT INTO hook_events (hook_id, pdv_id, invoice_id, recurso, evento, external_reference, msg, creado, state,
+INSERT INTO hook_events (hook_id, kind, pdv_id, invoice_id, recurso, evento, external_reference, msg, creado, state,
                          attempts, next_attempt_at)
-SELECT hook_id, pdv_id, id, 'facturacion', 'emitido', external_reference, '[]', %(now)s, 'pending', 0, %(now)s
-FROM emitted ORDER BY id
+SELECT mail_id, 'mail', pdv_id, id, 'facturacion', 'emitido', external_reference, '[]', %(now)s, 'pending', 0, %(now)s
+FROM emitted WHERE %(mail)s AND mail_to IS NOT NULL ORDER BY id
 """
+
+# The invoices just emitted (SQLite) whose buyer asked for the mail.
+_TO_MAIL = (
+    select(invoices.c.id, invoices.c.pdv_id, invoices.c.external_reference)
+    .where(
+        invoices.c.id.in_(bindparam("ids", expanding=True)),
+        invoices.c.state == EMITTED,
+        invoices.c.emitted_at == bindparam("now"),
+        invoices.c.mail_to.is_not(None),
+    )
+    .order_by(invoices.c.id)
+)
 
 _RELEASE_NUMBER = (
     update(invoices)
@@ -138,9 +156,10 @@ _RELEASE_NUMBER = (
 
 
 class LaneStore:
-    def __init__(self, store: Store, lease_seconds: float = 30.0, afip_env: str = "simulador"):
+    def __init__(self, store: Store, lease_seconds: float = 30.0, afip_env: str = "simulador", mail: bool = False):
         self.store = store
         self.afip_env = afip_env  # simulador | homologacion | produccion: recorded with each CAE
+        self.mail = mail  # SMTP is configured: emission also writes the buyer's mail (docs/mail.md)
         self.postgres = store.engine.dialect.name == "postgresql"
         self.clock = store.clock
         self.lease_seconds = lease_seconds
@@ -317,14 +336,17 @@ class LaneStore:
         return assigned
 
     def mark_emitted(self, lease: Lease, emitted: list[dict], last_numero: int | None = None) -> None:
-        """Store CAEs (fenced) with their ``emitido`` events. Each dict: id, pdv_id, reference, and columns."""
+        """Store CAEs (fenced) with their ``emitido`` events. Each dict: id, pdv_id, reference, and columns.
+
+        With mail on, an invoice whose buyer asked for it (``mail_to``) also gets its mail event,
+        in the same transaction."""
         if not emitted:
             return
         now = self.clock.now()
         notes = [json.dumps(item.get("observaciones", []), ensure_ascii=False) for item in emitted]
         with self.fenced(lease, last_numero=last_numero) as connection:
             if self.postgres:
-                self._emit_all_pg(connection, emitted, notes, now, self.afip_env)
+                self._emit_all_pg(connection, emitted, notes, now, self.afip_env, self.mail)
                 return
             params = [
                 {
@@ -341,6 +363,9 @@ class LaneStore:
             ]
             connection.execute(_MARK_EMITTED, params)
             events = [(item["pdv_id"], NewEvent("emitido", item["reference"]), item["id"]) for item in emitted]
+            if self.mail:
+                mailed = connection.execute(_TO_MAIL, {"ids": [item["id"] for item in emitted], "now": now}).all()
+                events += [(row.pdv_id, NewEvent("emitido", row.external_reference, kind="mail"), row.id) for row in mailed]
             self.store.add_events(connection, events)
 
     def _assign_all(self, connection: Connection, numbered: list[tuple[InvoiceRow, int]], params: list[dict]) -> int:
@@ -356,7 +381,9 @@ class LaneStore:
         return connection.exec_driver_sql(_ASSIGN_NUMBERS_PG, arrays).rowcount
 
     @staticmethod
-    def _emit_all_pg(connection: Connection, emitted: list[dict], notes: list[str], now: datetime, afip_env: str) -> None:
+    def _emit_all_pg(
+        connection: Connection, emitted: list[dict], notes: list[str], now: datetime, afip_env: str, mail: bool
+    ) -> None:
         """PostgreSQL: the results and their events in one statement, then the wake-up."""
         arrays = {
             "ids": [item["id"] for item in emitted],
@@ -366,6 +393,8 @@ class LaneStore:
             "barcodes": [item["afip_codigo_barras"] for item in emitted],
             "observaciones": notes,
             "hook_ids": [str(uuid.uuid4()) for _ in emitted],  # as Store.add_events makes them
+            "mail_ids": [str(uuid.uuid4()) for _ in emitted],
+            "mail": mail,
             "now": now,
             "afip_env": afip_env,
         }

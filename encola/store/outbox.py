@@ -11,39 +11,42 @@ from encola import jsontext
 from encola.store import notify
 from encola.store.bulk import insert_rows
 from encola.store.rows import Attempt, HookEvent, NewEvent
-from encola.store.schema import hook_attempts, hook_events, pdvs
+from encola.store.schema import hook_attempts, hook_events, invoices, pdvs
 
 DEFAULT_DISABLE_AFTER = 24 * 3600.0  # TF: a URL failing for more than 24 h is ignored
 _CLAIM_LOCK_KEY = 0x656E636F6C61  # "encola": serialises PostgreSQL claims (per-endpoint limit)
 
 
-def _claim_events():
-    """Lease the earliest due events, at most ``per_endpoint`` in flight per point of sale.
+def _claim_events(kind: str, endpoint):
+    """Lease the earliest due events of ``kind``, at most ``per_endpoint`` in flight per endpoint.
 
-    An event is in flight while its lease holds (until its attempt is recorded), whichever
-    process holds it. Points of sale already at their limit are left out first (their backlog is
-    not even read: a hanging endpoint with thousands of due hooks costs nothing here); of the
-    others, the earliest ``window`` due events are ranked per point of sale and each gets what
-    fits under its limit, so one endpoint's backlog never takes the whole of ``limit``. An
-    endpoint whose events fall beyond the window this time is reached once the ones before it
-    fill up. The UPDATE checks the lease again, so two dispatchers never lease the same event.
+    An endpoint is what ``endpoint`` names: a point of sale for hooks (its URL), the kind itself
+    for mail (the one SMTP server). An event is in flight while its lease holds (until its
+    attempt is recorded), whichever process holds it. Endpoints already at their limit are left
+    out first (their backlog is not even read: a hanging endpoint with thousands of due events
+    costs nothing here); of the others, the earliest ``window`` due events are ranked per endpoint
+    and each gets what fits under its limit, so one endpoint's backlog never takes the whole of
+    ``limit``. An endpoint whose events fall beyond the window this time is reached once the ones
+    before it fill up. The UPDATE checks the lease again, so two dispatchers never lease the same event.
     """
     now = bindparam("now")
+    of_kind = hook_events.c.kind == kind
     free = or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= now)
     busy = (
-        select(hook_events.c.pdv_id, func.count().label("n"))
-        .where(hook_events.c.locked_until > now)
-        .group_by(hook_events.c.pdv_id)
+        select(endpoint.label("endpoint"), func.count().label("n"))
+        .where(hook_events.c.locked_until > now, of_kind)
+        .group_by(endpoint)
         .subquery("busy")
     )
-    saturated = select(busy.c.pdv_id).where(busy.c.n >= bindparam("per_endpoint"))
+    saturated = select(busy.c.endpoint).where(busy.c.n >= bindparam("per_endpoint"))
     window = (
-        select(hook_events.c.id, hook_events.c.pdv_id, hook_events.c.next_attempt_at)
+        select(hook_events.c.id, endpoint.label("endpoint"), hook_events.c.next_attempt_at)
         .where(
             hook_events.c.state == "pending",
+            of_kind,
             hook_events.c.next_attempt_at <= now,
             free,
-            hook_events.c.pdv_id.not_in(saturated.scalar_subquery()),
+            endpoint.not_in(saturated.scalar_subquery()),
         )
         .order_by(hook_events.c.next_attempt_at)
         .limit(bindparam("window"))
@@ -51,11 +54,11 @@ def _claim_events():
     )
     ranked = select(
         window,
-        func.row_number().over(partition_by=window.c.pdv_id, order_by=(window.c.next_attempt_at, window.c.id)).label("rank"),
+        func.row_number().over(partition_by=window.c.endpoint, order_by=(window.c.next_attempt_at, window.c.id)).label("rank"),
     ).subquery("ranked")
     chosen = (
         select(ranked.c.id)
-        .select_from(ranked.outerjoin(busy, busy.c.pdv_id == ranked.c.pdv_id))
+        .select_from(ranked.outerjoin(busy, busy.c.endpoint == ranked.c.endpoint))
         .where(ranked.c.rank + func.coalesce(busy.c.n, 0) <= bindparam("per_endpoint"))
         .order_by(ranked.c.next_attempt_at, ranked.c.id)
         .limit(bindparam("limit"))
@@ -68,11 +71,14 @@ def _claim_events():
     )
 
 
-_CLAIM_EVENTS = _claim_events()
+KINDS = ("hook", "mail")
+# A hook's endpoint is its point of sale's URL; every mail goes to the one SMTP server.
+_CLAIM_EVENTS = {"hook": _claim_events("hook", hook_events.c.pdv_id), "mail": _claim_events("mail", hook_events.c.kind)}
 _DUE_UNCLAIMED = (
     select(hook_events.c.id)
     .where(
         hook_events.c.state == "pending",
+        hook_events.c.kind == bindparam("kind"),
         hook_events.c.next_attempt_at <= bindparam("now"),
         or_(hook_events.c.locked_until.is_(None), hook_events.c.locked_until <= bindparam("now")),
     )
@@ -96,6 +102,7 @@ _CLAIMED_EVENTS = (
         pdvs.c.webhook_failing_since,
         pdvs.c.webhook_disabled_at,
         pdvs.c.webhook_disabled_reason,
+        pdvs.c.mail_reply_to,
     )
     .join(pdvs, pdvs.c.id == hook_events.c.pdv_id)
     .where(hook_events.c.id.in_(bindparam("ids", expanding=True)))
@@ -126,10 +133,17 @@ _DISABLE = (
 )
 _PARK_EVENTS = (
     update(hook_events)
-    .where(hook_events.c.pdv_id == bindparam("target_pdv"), hook_events.c.state == "pending")
+    .where(hook_events.c.pdv_id == bindparam("target_pdv"), hook_events.c.state == "pending", hook_events.c.kind == "hook")
     .values(state="failed", locked_until=None, last_error=bindparam("last_error"))
 )
-_NEXT_EVENT_DUE = select(func.min(hook_events.c.next_attempt_at)).where(hook_events.c.state == "pending")
+_NEXT_EVENT_DUE = select(func.min(hook_events.c.next_attempt_at)).where(
+    hook_events.c.state == "pending", hook_events.c.kind == bindparam("kind")
+)
+_MAIL_SENT = (
+    update(invoices)
+    .where(invoices.c.id == bindparam("invoice_id"))
+    .values(mail_sent_at=bindparam("sent_at"), mail_sent_to=bindparam("sent_to"))
+)
 _MOVE_EVENT = (
     update(hook_events)
     .where(
@@ -165,7 +179,7 @@ WHERE e.id = m.event_id AND e.state = 'pending' AND e.attempts = m.attempts_befo
 
 
 class OutboxQueries:
-    """Mixed into Store: the statements of the outbox (hooks)."""
+    """Mixed into Store: the statements of the outbox (hooks and mail)."""
 
     def add_event(self, connection: Connection, pdv_id: int, event: NewEvent, invoice_id: int | None = None) -> str:
         """Write an outbox event (in the caller's transaction); returns its stable hook_id."""
@@ -177,6 +191,7 @@ class OutboxQueries:
         rows = [
             {
                 "hook_id": str(uuid.uuid4()),
+                "kind": event.kind,
                 "pdv_id": pdv_id,
                 "invoice_id": invoice_id,
                 "recurso": event.recurso,
@@ -200,14 +215,15 @@ class OutboxQueries:
         with self.writing() as connection:
             return self.add_event(connection, pdv_id, event)
 
-    def claim_due_events(self, limit: int, lease_seconds: float, per_endpoint: int = 8) -> list[HookEvent]:
-        """Lease up to ``limit`` due events, at most ``per_endpoint`` in flight per point of sale.
+    def claim_due_events(self, limit: int, lease_seconds: float, per_endpoint: int = 8, kind: str = "hook") -> list[HookEvent]:
+        """Lease up to ``limit`` due events of ``kind``, at most ``per_endpoint`` in flight per
+        endpoint (a point of sale's URL for hooks, the SMTP server for mail).
 
         A lease that lapses frees its event again (a dispatcher that died mid-delivery).
         """
         now = self.clock.now()
         lease_until = now + timedelta(seconds=lease_seconds)
-        due_at = self.next_event_due_at()
+        due_at = self.next_event_due_at(kind)
         if due_at is None or due_at > now:
             return []  # the idle case costs one indexed read, no write lock
         with self.writing() as connection:
@@ -221,11 +237,11 @@ class OutboxQueries:
                 "window": max(4 * limit, 256),
                 "lease_until": lease_until,
             }
-            ids = connection.execute(_CLAIM_EVENTS, parameters).scalars().all()
+            ids = connection.execute(_CLAIM_EVENTS[kind], parameters).scalars().all()
             if not ids:
                 return []
             rows = connection.execute(_CLAIMED_EVENTS, {"ids": ids}).all()
-            more_due = connection.execute(_DUE_UNCLAIMED, {"now": now}).first() is not None
+            more_due = connection.execute(_DUE_UNCLAIMED, {"now": now, "kind": kind}).first() is not None
         opened: dict[str, str] = {}  # a point of sale's events share its sealed secrets
 
         def open_once(sealed: str) -> str:
@@ -237,10 +253,10 @@ class OutboxQueries:
         claimed.more_due = more_due
         return claimed
 
-    def next_event_due_at(self) -> datetime | None:
-        """When the earliest pending event falls due (the dispatcher sleeps until then)."""
+    def next_event_due_at(self, kind: str = "hook") -> datetime | None:
+        """When the earliest pending event of ``kind`` falls due."""
         with self.reading() as connection:
-            return connection.execute(_NEXT_EVENT_DUE).scalar()
+            return connection.execute(_NEXT_EVENT_DUE, {"kind": kind}).scalar()
 
     def record_attempt(
         self,
@@ -260,7 +276,9 @@ class OutboxQueries:
         """Record delivery attempts and move each event on: delivered, retry later, or failed.
 
         An event moves only if nobody moved it meanwhile: a dispatcher whose lease lapsed must
-        not undo the delivery another one made. The endpoints' health moves with them: a
+        not undo the delivery another one made. A mail the SMTP server accepted marks its invoice
+        (``mail_sent_at``, ``mail_sent_to``: what consultas show as ``envio_x_mail``). The
+        webhook endpoints' health moves with the hooks: a
         delivery clears a point of sale's ``webhook_failing_since``, a failure sets it, and an
         endpoint failing for longer than ``disable_after`` seconds (None: never), or answering
         410, is disabled, its pending events failed with the reason.
@@ -309,7 +327,15 @@ class OutboxQueries:
                 connection.exec_driver_sql(_MOVE_EVENTS_PG, columns)
             else:
                 connection.execute(_MOVE_EVENT, moves)
-            if self._record_endpoint_health(connection, attempts, now, disable_after):
+            mailed = [
+                {"invoice_id": a.event.invoice_id, "sent_at": now, "sent_to": a.recipients}
+                for a in attempts
+                if a.delivered and a.event.kind == "mail" and a.event.invoice_id is not None
+            ]
+            if mailed:
+                connection.execute(_MAIL_SENT, mailed)
+            hooks = [a for a in attempts if a.event.kind == "hook"]
+            if hooks and self._record_endpoint_health(connection, hooks, now, disable_after):
                 self._pdv_cache.clear()
 
     def _record_endpoint_health(self, connection: Connection, attempts: list[Attempt], now: datetime, disable_after) -> bool:
@@ -345,21 +371,23 @@ class OutboxQueries:
         sealed = connection.execute(select(pdvs.c.webhook_secret).where(pdvs.c.id == pdv_id)).scalar()
         return self.secrets.open(sealed) if sealed else None
 
-    def redeliver_events(self, since: datetime, pdv_id: int | None = None) -> int:
-        """Queue again the failed events created since ``since`` (of one point of sale, or all).
+    def redeliver_events(self, since: datetime, pdv_id: int | None = None, kind: str = "hook") -> int:
+        """Queue again the failed events of ``kind`` created since ``since`` (of one point of sale, or all).
 
         Each keeps its hook_id and its attempt count, and its retry schedule starts over. Asking
-        for a redelivery says the endpoint works again: the points of sale concerned are enabled
-        and their failing clock reset. Returns how many events were queued.
+        for a hooks' redelivery says the endpoint works again: the points of sale concerned are
+        enabled and their failing clock reset. Returns how many events were queued.
         """
         now = self.clock.now()
-        missed = [hook_events.c.state == "failed", hook_events.c.creado >= since]
+        missed = [hook_events.c.state == "failed", hook_events.c.kind == kind, hook_events.c.creado >= since]
         if pdv_id is not None:
             missed.append(hook_events.c.pdv_id == pdv_id)
         with self.writing() as connection:
-            owners = connection.execute(select(hook_events.c.pdv_id).where(*missed).distinct()).scalars().all()
-            if pdv_id is not None:
-                owners = [pdv_id]
+            owners = []
+            if kind == "hook":
+                owners = connection.execute(select(hook_events.c.pdv_id).where(*missed).distinct()).scalars().all()
+                if pdv_id is not None:
+                    owners = [pdv_id]
             if owners:
                 connection.execute(
                     update(pdvs)

@@ -87,13 +87,19 @@ class InvoiceRow:
     response: dict | None
     created_at: datetime
     updated_at: datetime
+    # The buyer's e-mail: the addresses asked for (comma-separated), and once the SMTP server
+    # accepted the message, when and for whom.
+    mail_to: str | None = None
+    mail_sent_at: datetime | None = None
+    mail_sent_to: str | None = None
 
     @classmethod
     def from_row(cls, row) -> "InvoiceRow":
         # The engine selects without the (large) view and response; they stay None then.
         mapping = row._mapping
         decoded = {name: jsontext.loads(mapping[name]) if name in mapping else None for name in ("errors", "afip", "view", "response")}
-        return _from_mapping(cls, mapping, **decoded)
+        mail = {name: mapping.get(name) for name in ("mail_to", "mail_sent_at", "mail_sent_to")}
+        return _from_mapping(cls, mapping, **decoded, **mail)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,9 @@ class HookEvent:
     attempts: int
     schedule_start: int = 0
     last_error: str | None = None
+    kind: str = "hook"  # hook | mail: which sender delivers it
+    invoice_id: int | None = None
+    mail_reply_to: str | None = None  # the point of sale's Reply-To for the buyer's mail, as claimed
     # The point of sale's webhook settings, as claimed (None / empty outside a claim).
     webhook_url: str | None = None
     webhook_token: str = ""
@@ -135,6 +144,9 @@ class HookEvent:
             msg=jsontext.loads(mapping["msg"]),
             schedule_start=mapping.get("schedule_start") or 0,
             last_error=mapping.get("last_error"),
+            kind=mapping.get("kind") or "hook",
+            invoice_id=mapping.get("invoice_id"),
+            mail_reply_to=mapping.get("mail_reply_to"),
             webhook_url=mapping.get("webhook_url"),
             webhook_token=opened("webhook_token") or "",
             webhook_secret=opened("webhook_secret"),
@@ -168,6 +180,7 @@ class Attempt:
     next_attempt_at: datetime | None
     skipped: bool = False
     disable: str | None = None
+    recipients: str | None = None  # a mail: the addresses the SMTP server accepted, comma-separated
 
 
 @dataclass(frozen=True)
@@ -178,6 +191,7 @@ class NewEvent:
     external_reference: str
     msg: tuple[str, ...] = ()
     recurso: str = "facturacion"
+    kind: str = "hook"  # hook | mail
 
 
 @dataclass(frozen=True)
@@ -195,6 +209,7 @@ class NewInvoice:
     afip: dict
     view: dict
     response: dict
+    mail_to: str | None = None  # the buyer's addresses when cliente.envia_por_mail is "S"
 
 
 @dataclass(frozen=True)

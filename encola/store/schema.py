@@ -159,6 +159,11 @@ invoices = Table(
     # ("simulador" | "homologacion" | "produccion"), whatever the process runs with later.
     Column("issuer_id", Integer, nullable=True),
     Column("afip_env", String(16), nullable=True),
+    # The buyer's e-mail (cliente.envia_por_mail "S" with cliente.email): the addresses asked for
+    # at intake, comma-separated; when the SMTP server accepted the message, and for whom.
+    Column("mail_to", Text, nullable=True),
+    Column("mail_sent_at", DateTime, nullable=True),
+    Column("mail_sent_to", Text, nullable=True),
     Index("ix_invoices_due", "state", "fecha", "next_attempt_at"),
     Index("ix_invoices_lane", "cuit", "punto_venta", "cbte_tipo", "state", "fecha", "id"),
     Index("ix_invoices_pdv_fecha", "pdv_id", "fecha"),
@@ -177,11 +182,14 @@ invoices = Table(
     ),
 )
 
+# The outbox: every delivery (hooks and the buyer's mail) written in the transaction that caused it.
 hook_events = Table(
     "hook_events",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("hook_id", String(36), nullable=False, unique=True),
+    # What delivers it: "hook" (the point of sale's webhook) or "mail" (the buyer's e-mail).
+    Column("kind", String(8), nullable=False, server_default=text("'hook'")),
     Column("pdv_id", Integer, ForeignKey("pdvs.id"), nullable=False),
     Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=True),
     Column("recurso", String(20), nullable=False),
@@ -197,7 +205,7 @@ hook_events = Table(
     Column("locked_until", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("delivered_at", DateTime, nullable=True),
-    Index("ix_hook_events_due", "state", "next_attempt_at"),
+    Index("ix_hook_events_due", "state", "kind", "next_attempt_at"),
     Index("ix_hook_events_pdv", "pdv_id", "id"),
     # Leases in force per point of sale: the claim's per-endpoint limit counts them.
     Index("ix_hook_events_locked", "locked_until", "pdv_id"),

@@ -1,7 +1,8 @@
 """``encola demo``: everything on SQLite with the embedded AFIP simulator, driven like a client.
 
 It provisions two points of sale (a responsable inscripto and a monotributista) whose webhooks
-point at a local inbox, sends a handful of the reference docs' invoices over real HTTP (A, B, C,
+point at a local inbox, hands the buyers' mail to a local SMTP sink (aiosmtpd) that writes each
+message as an ``.eml`` under ``demo-data/mail/``, sends a handful of the reference docs' invoices over real HTTP (A, B, C,
 a credit note, one dated in the future, one invalid, one AFIP rejects), shows answers and hooks
 as they arrive until each invoice is emitted or errored, prints how to call the API with curl,
 and keeps serving.
@@ -10,6 +11,7 @@ and keeps serving.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -25,6 +27,8 @@ import httpx
 
 from encola.clock import Clock
 from encola.domain.fields import format_date
+from encola.mail.config import parse_smtp_url
+from encola.mail.sink import MailSink
 
 DEMO_DIR = Path("demo-data")
 RI_CUIT, MONO_CUIT = "30712345671", "20111111112"
@@ -63,6 +67,22 @@ class Inbox:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _show_mail(received) -> None:
+    """The SMTP sink got a message: who it went to, its subject and attachment, where it was written."""
+    message = received.message
+    attached = ", ".join(part.get_filename() or "?" for part in message.iter_attachments())
+    say(f"  {DIM}mail ←{RESET} {CYAN}{', '.join(received.recipients)}{RESET}  {message['Subject']}")
+    say(f"         {DIM}adjunto {attached}  → {received.path}{RESET}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _example(name: str) -> dict:
@@ -135,12 +155,41 @@ async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox, admin_
             _show_answer("NOTA DE CREDITO A", answer)
             states.update(await _wait_for_outcomes(http, [(f"{prefix}-NCA1", keys_ri)], inbox, today))
 
+        keys_of = dict(sent + [(rejected[1], keys_ri), (f"{prefix}-NCA1", keys_ri)])
+        await _wait_for_mails(http, states, keys_of)
         say(f"\n{BOLD}5. consulta_avanzada (EXT_REF) of each invoice{RESET}")
         for reference, state in states.items():
             color = GREEN if state["status"] == "EMITIDO" else RED if "ERROR" in state["status"] else CYAN
             say(f"  {reference:<18} {state['tipo']:<18} {state['comprobante_nro']}  {color}{state['status']}{RESET}"
                 f"  CAE {state['cae'].strip() or '-'}")
+            if state.get("comprobante_pdf_url"):
+                say(f"  {'':<18} PDF  {state['comprobante_pdf_url']}")
+            mailed = state.get("envio_x_mail") == "S"
+            say(f"  {'':<18} mail {GREEN + 'S' + RESET + ' → ' + state['envio_x_mail_direcciones'] if mailed else 'N'}")
     _show_curl(base, keys_ri, prefix, admin_token)
+
+
+async def _wait_for_mails(http: httpx.AsyncClient, states: dict, keys_of: dict, timeout: float = 15.0) -> None:
+    """Let the buyers' mails of the emitted invoices that asked for one go out (consultas say "S")."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        waiting = False
+        for reference, state in list(states.items()):
+            if state["status"] != "EMITIDO" or reference not in keys_of:
+                continue
+            found = (await http.post("/app/api/v2/facturacion/consulta_avanzada", json={
+                **keys_of[reference], "busqueda_tipo": "EXT_REF", "comprobante": {"external_reference": reference}})).json()
+            if found["comprobantes"]:
+                states[reference] = found["comprobantes"][0]["comprobante"]
+            waiting = waiting or (states[reference].get("envio_x_mail") != "S" and _asks_for_mail(reference))
+        if not waiting:
+            return
+        await asyncio.sleep(0.3)
+
+
+def _asks_for_mail(reference: str) -> bool:
+    return reference.endswith(("-A1", "-C1", "-NCA1"))  # the docs' examples with envia_por_mail "S"
 
 
 def _show_answer(label: str, answer: dict) -> None:
@@ -212,13 +261,23 @@ def run_demo(host: str, port: int) -> None:
         afip_sim_controls=True,  # step 3 injects a rejection through /afip-sim/_sim/faults
         public_url=os.environ.get("ENCOLA_PUBLIC_URL") or listening_url(host, port),  # the PDFs' links
     )
+    sink_port = _free_port()
+    settings = dataclasses.replace(  # the buyers' mail goes to a local SMTP sink writing .eml files
+        settings,
+        smtp=parse_smtp_url(f"smtp://127.0.0.1:{sink_port}"),
+        mail_from="Demo Responsable Inscripto SA <facturas@demo.example.com>",
+        mail_retry_schedule=(2.0, 5.0, 10.0),
+    )
     store = open_store(settings)
     inbox = Inbox()
+    mail_sink = MailSink(DEMO_DIR / "mail", port=sink_port).start()
+    mail_sink.on_message = _show_mail
     ri = provision(store, PdvSpec(RI_CUIT, 10, "RI", "Demo Responsable Inscripto SA", "P", inbox.url, WEBHOOK_TOKEN))
     mono = provision(store, PdvSpec(MONO_CUIT, 3, "M", "Demo Monotributista", "P", inbox.url, WEBHOOK_TOKEN))
     say(f"{BOLD}encola demo{RESET}: SQLite in {DEMO_DIR}/, embedded AFIP simulator (300 ms per call), "
         f"webhook inbox at {inbox.url}")
     say(f"  PDV 00010 of CUIT {RI_CUIT} (RI) and PDV 00003 of CUIT {MONO_CUIT} (monotributo)")
+    say(f"  buyers' mail: SMTP sink at {mail_sink.url}, each message written to {DEMO_DIR / 'mail'}/*.eml")
 
     app = create_app(build_services(store, settings, with_engine=True))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))

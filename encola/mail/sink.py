@@ -8,6 +8,7 @@ one, so a test can take the server down and bring it back mid-run.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -55,6 +56,7 @@ class MailSink:
         return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> "MailSink":
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
         if self._controller is None:
             self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, ready_timeout=10)
             self._controller.start()

@@ -24,3 +24,9 @@ def test_the_demo_emits_the_docs_invoices_and_shows_the_rejection(tmp_path):
     assert any("APROBADO Y EN COLA. SE EMITE EL" in line for line in lines.values()), out
     assert "TFC-8002" in out  # the docs' invalid external_reference, refused at once
     assert (tmp_path / "demo-data" / "encola.db").exists()
+    # The buyers' mail: the docs' examples with envia_por_mail "S" (A, C, the credit note), each
+    # written by the demo's SMTP sink as an .eml with its PDF attached, and shown with its PDF link.
+    mails = sorted((tmp_path / "demo-data" / "mail").glob("*.eml"))
+    assert len(mails) == 3, out
+    assert all(b"application/pdf" in mail.read_bytes() for mail in mails)
+    assert out.count("mail S → a@a.com") == 3 and "/comprobantes/" in out, out

@@ -77,11 +77,15 @@ def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Se
     if with_engine:
         engine = build_engine(store, settings, services)
         engine.on_results = services.dispatcher.wake
+        engine.on_results = services.on_results  # hooks to send, and instant requests to answer
         services.engine = engine
         services.background.append(engine.run)
+    # numeración and estado_servicios ask AFIP from the API process too (a worker's access unused).
+    services.use_afip(services.engine.afip if services.engine is not None else build_engine(store, settings, services).afip)
     if store.engine.dialect.name == "postgresql":
         services.dispatcher.poll_seconds = LISTENING_POLL_SECONDS
         callbacks = [services.dispatcher.wake]
+        callbacks.append(services.instant.wake)  # an instant request's result, written by a worker
         if services.engine is not None:
             services.engine.poll_seconds = LISTENING_POLL_SECONDS
             callbacks.append(services.engine.wake)

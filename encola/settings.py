@@ -17,6 +17,7 @@ DEFAULT_RETRY_SCHEDULE = (300.0, 1800.0, 10800.0, 21600.0, 43200.0)  # 5 m, 30 m
 # The buyer's mail: the first retries within a minute, then growing (30s,1m,5m,15m,1h,3h,6h,12h,24h).
 DEFAULT_MAIL_RETRY_SCHEDULE = (30.0, 60.0, 300.0, 900.0, 3600.0, 10800.0, 21600.0, 43200.0, 86400.0)
 DEFAULT_MAIL_FROM = "encola <facturas@localhost>"
+MAX_INSTANT_DEADLINE = 90.0  # TusFacturas: an instant answer may take up to 1 min 30 s
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _RATE_RE = re.compile(r"^\s*(\d{1,9})\s*(?:/|per)\s*(\d{1,6})?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
@@ -106,6 +107,9 @@ class Settings:
     afip_batch_size: int = 250  # comprobantes per FECAESolicitar (AFIP homologación's limit)
     afip_sim_ledger: str = "encola-afip-sim.db"  # the in-process simulator's ledger
     afip_sim_latency_ms: int = 0
+    # Instant emission (``facturacion/nuevo``): how long a request waits for AFIP's outcome before
+    # answering that it is unknown (TF documents 90 s as the most an answer may take).
+    instant_deadline: float = 60.0
     lane_lease_seconds: float = 15.0
     max_lanes: int = 128
     # Abuse limits (encola/api/limits.py); None switches one off.
@@ -172,6 +176,10 @@ class Settings:
             values["afip_sim_ledger"] = env["ENCOLA_AFIP_SIM_LEDGER"]
         if env.get("ENCOLA_AFIP_SIM_LATENCY_MS"):
             values["afip_sim_latency_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_MS", 0)
+        if env.get("ENCOLA_INSTANT_DEADLINE"):
+            values["instant_deadline"] = _positive_duration(env, "ENCOLA_INSTANT_DEADLINE")
+            if values["instant_deadline"] > MAX_INSTANT_DEADLINE:
+                raise SettingsError(f"ENCOLA_INSTANT_DEADLINE must be at most {MAX_INSTANT_DEADLINE:g}s (TF's bound)")
         if env.get("ENCOLA_LANE_LEASE"):
             values["lane_lease_seconds"] = _positive_duration(env, "ENCOLA_LANE_LEASE")
         if env.get("ENCOLA_MAX_LANES"):

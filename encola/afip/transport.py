@@ -30,7 +30,7 @@ async def post(
     http: "Http", url: str, body: bytes, headers: dict[str, str], timeout: httpx.Timeout
 ) -> tuple[int, bytes]:
     """POST through either client (see the module's docstring); returns the status and the body."""
-    if isinstance(http, AiohttpTransport):
+    if isinstance(http, (AiohttpTransport, ObservedHttp)):
         return await http.post(url, body, headers, timeout)
     return await _post_httpx(http, url, body, headers, timeout)
 
@@ -91,4 +91,25 @@ class AiohttpTransport:
             await session.close()
 
 
-Http = httpx.AsyncClient | AiohttpTransport  # what the AFIP clients take
+class ObservedHttp:
+    """Either client, telling ``observe(ok, error)`` how each exchange went: ``ok`` when AFIP
+    answered (a SOAP fault is an answer), not when the call failed or the server answered that it
+    is unavailable (502, 503, 504). What ``estado_servicios`` reports is built from this."""
+
+    UNAVAILABLE = frozenset({502, 503, 504})
+
+    def __init__(self, inner: "httpx.AsyncClient | AiohttpTransport", observe) -> None:
+        self.inner = inner
+        self.observe = observe
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: httpx.Timeout) -> tuple[int, bytes]:
+        try:
+            status, content = await post(self.inner, url, body, headers, timeout)
+        except (AfipConnectionError, AfipNotSentError) as exc:
+            self.observe(False, str(exc))
+            raise
+        self.observe(status not in self.UNAVAILABLE, None if status not in self.UNAVAILABLE else f"HTTP {status} de {url}")
+        return status, content
+
+
+Http = httpx.AsyncClient | AiohttpTransport | ObservedHttp  # what the AFIP clients take

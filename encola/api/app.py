@@ -25,11 +25,14 @@ from encola.api.body import BodyError, read_json_object
 from encola.api import operator
 from encola.api.dashboard import Dashboard
 from encola.api.envelope import error_envelope, json_response
+from encola.api.instant import InstantEmission
 from encola.api.intake import Intake
+from encola.api.servicios import Servicios
 from encola.api.limits import AbuseLimits
 from encola.clock import Clock
 from encola.documents.http import Documents
 from encola.domain.errors import Error, err
+from encola.engine.afip_health import HealthRecorder
 from encola.settings import Settings
 from encola.store.store import NewEvent, Pdv, Store
 from encola.webhooks import redelivery
@@ -58,7 +61,31 @@ class Services:
         self.engine = None  # set when this process also emits
         self.sim_app = None  # the embedded AFIP simulator, when there is one
         self.documents = Documents(store, settings.public_url or DEFAULT_PUBLIC_URL, settings.document_cache_bytes)
+        # Instant emission and the AFIP queries (facturacion/nuevo, numeracion, estado_servicios).
+        # ``afip``, the AFIP access numeración and the FEDummy probe use, is set by the runtime.
+        self.afip = None
+        self.health = HealthRecorder(store)
+        self.instant = InstantEmission(
+            store, clock, self.intake, deadline=settings.instant_deadline, wake=self.wake_engine,
+            links=self.documents.links_of,
+        )
+        self.servicios = Servicios(store, clock, None, self.health)
         self.background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+
+    def wake_engine(self) -> None:
+        if self.engine is not None:
+            self.engine.wake()
+
+    def on_results(self) -> None:
+        """The engine wrote results: hooks to send, instant requests to answer."""
+        self.dispatcher.wake()
+        self.instant.wake()
+
+    def use_afip(self, access) -> None:
+        """The AFIP access of this process: its calls feed estado_servicios; the queries use it."""
+        access.observe = self.health.observe
+        self.afip = access
+        self.servicios.afip = access
 
     def wake(self) -> None:
         """Something was written: let the engine and the dispatcher look now."""
@@ -163,6 +190,9 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
         "Encolar un lote de hasta 100 comprobantes",
         on_loop=True,
     )
+    route("/facturacion/nuevo", services.instant.submit, "Emitir un comprobante al instante (CAE en la respuesta)", on_loop=True)
+    route("/facturacion/numeracion", services.servicios.numeracion, "Ultimo numero autorizado de un tipo de comprobante", on_loop=True)
+    route("/estado_servicios/alertas", services.servicios.alertas, "Estado de los servicios de AFIP", on_loop=True)
     route("/facturacion/eliminar_encolado", lambda p, b: queue_ops.eliminar(store, p, b), "Eliminar un comprobante encolado")
     route(
         "/facturacion/cambiar_fecha_encolado",

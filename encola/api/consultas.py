@@ -54,6 +54,8 @@ def present(row: InvoiceRow, links: Links | None = None) -> dict:
         envio_x_mail="S" if row.mail_sent_at is not None else "N",
         envio_x_mail_direcciones=(row.mail_sent_to or "") if row.mail_sent_at is not None else "",
     )
+    if row.abono:  # encola: which comprobante of its abono this is (1 the one sent, 2 the next, …)
+        comprobante["abono_recurrencia"] = row.recurrencia + 1
     if emitted and links is not None:
         comprobante.update(links(row))
     return view

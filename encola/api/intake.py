@@ -8,17 +8,20 @@ hook; otherwise it is answered at once only.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 
 from encola.api.envelope import error_envelope
 from encola.clock import Clock
 from encola.domain.errors import Error, err
+from encola.domain.abono import Abono, parse_hasta
 from encola.domain.invoice import Issuer
 from encola.domain.render import accepted_response, afip_template, consulta_view
 from encola.domain.status import tf_status
 from encola.domain.validation import external_reference_errors, external_reference_of, validate
 from encola.mail.recipients import mail_to
+from encola.store.schema import INSTANT_WAITING
 from encola.store.store import NewEvent, NewInvoice, Pdv, QuotaExceeded, Store
 
 MAX_LOTE = 100
@@ -67,18 +70,20 @@ class Intake:
         duplicate = err("TFC-8010", external_reference=reference, estado=estado)
         return error_envelope([duplicate], reference)
 
-    def prepare(self, pdv: Pdv, request: dict) -> NewInvoice | list[Error]:
-        """The invoice to store for ``request``, or why it cannot be accepted."""
+    def prepare(self, pdv: Pdv, request: dict, *, instant: bool = False) -> NewInvoice | list[Error]:
+        """The invoice to store for ``request``, or why it cannot be accepted.
+
+        ``instant`` (``facturacion/nuevo``): no webhook needed, the external_reference optional."""
         errors: list[Error] = []
-        if not pdv.webhook_url:
+        if not pdv.webhook_url and not instant:
             errors.append(err("TFC-1012"))
         issuer = Issuer(pdv.cuit, pdv.punto_venta, pdv.condicion_iva, pdv.conceptos)
-        validated = validate(request, issuer, self.clock.today())
+        validated = validate(request, issuer, self.clock.today(), reference_required=not instant)
         errors += validated.errors
         if errors:
             return errors
         invoice, totals = validated.invoice, validated.totals
-        return NewInvoice(
+        new = NewInvoice(
             pdv_id=pdv.id,
             cuit=pdv.cuit,
             punto_venta=pdv.punto_venta,
@@ -94,6 +99,7 @@ class Intake:
             response=accepted_response(invoice),
             mail_to=mail_to(invoice.cliente.envia_por_mail, invoice.cliente.email),
         )
+        return with_abono(new, invoice.extra.get("abono"), instant=instant)
 
     async def _refuse(self, pdv: Pdv, reference: str, errors: list[Error]) -> dict:
         if pdv.webhook_url and reference:
@@ -138,6 +144,15 @@ class Intake:
         if answer.get("error") == "N":
             return {**answer, "cae_vencimiento": None, "tfc_generacion_tipo": 3}
         return {**answer, "rta": LOTE_ERROR_RTA}
+
+
+def with_abono(new: NewInvoice, abono: dict | None, *, instant: bool) -> NewInvoice:
+    """The invoice with its abono (recurrence 0 of it, the next one's date) and instant flag."""
+    values: dict = {"instant": INSTANT_WAITING} if instant else {}
+    if abono is not None:
+        started = Abono(abono["frecuencia"], parse_hasta(abono["hasta"]), abono["actualiza_precios"], new.fecha)
+        values.update(abono=started.to_json(), abono_siguiente=started.siguiente(0))
+    return dataclasses.replace(new, **values) if values else new
 
 
 def _lote_envelope(errors: list[Error], answers: list[dict]) -> dict:

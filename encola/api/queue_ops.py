@@ -47,6 +47,7 @@ def eliminar(store: Store, pdv: Pdv, body: dict) -> dict:
     procesados: list[str] = []
     errors: list[Error] = []
     with store.writing() as connection:
+        store.stop_abono(connection, pdv.id, reference)  # an abono's future recurrences end here
         rows = store.by_external_reference(connection, pdv.id, reference)
         for row in rows:
             deleted = row.state in CHANGEABLE and store.set_state(connection, row.id, row.state, state=DELETED)

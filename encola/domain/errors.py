@@ -58,7 +58,7 @@ MESSAGES: dict[str, str] = {
     "TFC-2017": "Puede enviar hasta 50 tags por comprobante, cada uno de hasta 255 caracteres.",
     "TFC-2018": "La fecha del comprobante ({fecha}) es anterior a la permitida por AFIP para este concepto ({minima}).",
     "TFC-2019": "La fecha de vencimiento del pago ({vencimiento}) no puede ser anterior a la fecha del comprobante ({fecha}).",
-    "TFC-2020": "Los campos abono_frecuencia, abono_hasta (mm/aaaa) y abono_actualiza_precios son requeridos para un abono.",
+    "TFC-2020": "Los campos abono_frecuencia (de 1 a 120 meses), abono_hasta (mm/aaaa) y abono_actualiza_precios (S o N) son requeridos para un abono.",
     "TFC-2021": "El periodo facturado es invalido: la fecha desde ({desde}) es posterior a la fecha hasta ({hasta}).",
     "TFC-2022": "Las notas de credito y debito requieren comprobantes_asociados o comprobantes_asociados_periodo.",
     "TFC-2023": "El comprobante asociado en la posicion {posicion} es invalido: {detalle}.",
@@ -113,6 +113,12 @@ MESSAGES: dict[str, str] = {
     "TFC-8004": "Para la condicion de IVA seleccionada no se permite realizar comprobantes de tipo {letra}.",
     # encola's own queue rules
     "TFC-8010": "Ya existe un comprobante con la external_reference {external_reference} en la cola ({estado}). Eliminelo o envie otra referencia.",
+    # Instant emission (facturacion/nuevo)
+    "TFC-8011": "El punto de venta posee comprobantes en la cola de procesamiento: no se pueden emitir comprobantes instantaneos hasta que se procesen. Envie este comprobante a la cola (nuevo_encola).",
+    "TFC-8012": "La fecha del comprobante ({fecha}) debe ser la fecha del dia ({hoy}) para la facturacion instantanea.",
+    "TFC-8013": "{mensaje}",
+    "TFC-8014": "AFIP no emitio el comprobante: {detalle}. No se guardo ningun comprobante: puede enviarlo nuevamente.",
+    "TFC-8015": "AFIP no confirmo el resultado del comprobante dentro de los {segundos} segundos de espera. encola lo verificara con AFIP y nunca lo emitira dos veces: el resultado se informara por webhook (si envio external_reference) y por consulta_avanzada.",
     # Queue management and consultas
     "TFC-7001": "No se han encontrado comprobantes.",
     "TFC-7002": "El comprobante {comprobante} no se ha podido eliminar.",

@@ -28,6 +28,7 @@ from encola.domain.invoice import (
     Periodo,
     Tributo,
 )
+from encola.domain.abono import parse_hasta
 from encola.domain.totals import Totals, compute
 
 EXTERNAL_REFERENCE_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -35,6 +36,7 @@ TOTAL_TOLERANCE = Decimal("0.01")  # AFIP's own tolerance on ImpTotal
 AFIP_MAX_AMOUNT = Decimal("1e13")  # WSFEv1's amounts have 13 integer digits
 # How far back AFIP accepts CbteFch: 5 days for products, 10 for services (WSFEv1 manual).
 DATE_WINDOW_DAYS = {1: 5, 2: 10, 3: 10}
+MAX_ABONO_FRECUENCIA = 120  # months: an abono repeats at least once in ten years
 
 DEFAULTS = {
     "cliente.codigo": "",
@@ -74,13 +76,17 @@ def external_reference_errors(value: str) -> list[Error]:
     return []
 
 
-def validate(body: dict, issuer: Issuer, today: date) -> Validated:
-    """Validate one request (the dict holding ``comprobante`` and ``cliente``)."""
+def validate(body: dict, issuer: Issuer, today: date, *, reference_required: bool = True) -> Validated:
+    """Validate one request (the dict holding ``comprobante`` and ``cliente``).
+
+    ``reference_required`` False (instant emission): an absent external_reference is fine, one
+    sent must still be valid."""
     errors: list[Error] = []
     comprobante = body.get("comprobante")
     cliente_raw = body.get("cliente")
     external_reference = external_reference_of(comprobante)
-    errors += external_reference_errors(external_reference)
+    if reference_required or external_reference:
+        errors += external_reference_errors(external_reference)
     if not isinstance(comprobante, dict):
         errors.append(err("TFC-1013", bloque="comprobante"))
         return Validated(None, None, errors)
@@ -746,11 +752,15 @@ class _ComprobanteReader:
     def _extra(self, total: Decimal | None) -> dict:
         """abono and pagos: checked for shape, kept only to be shown back in consultas."""
         extra: dict = {}
-        if f.flag(self.raw.get("abono"), "N") == "S":
+        abono = f.flag(self.raw.get("abono"), "N")
+        if abono is None:
+            self.fail("TFC-2020")
+        elif abono == "S":
             frecuencia = f.integer(self.raw.get("abono_frecuencia"))
             hasta = f.text(self.raw.get("abono_hasta")) or ""
+            until = parse_hasta(hasta)
             actualiza = f.flag(self.raw.get("abono_actualiza_precios"))
-            if not frecuencia or not re.fullmatch(r"[0-9]{2}/[0-9]{4}", hasta.strip()) or actualiza is None:
+            if not frecuencia or frecuencia > MAX_ABONO_FRECUENCIA or until is None or actualiza is None:
                 self.fail("TFC-2020")
             else:
                 extra["abono"] = {"frecuencia": frecuencia, "hasta": hasta.strip(), "actualiza_precios": actualiza}

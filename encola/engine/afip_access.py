@@ -19,7 +19,8 @@ from encola.afip import (
     Ticket,
     generate_test_certificate,
 )
-from encola.afip.transport import Http
+from encola.afip.transport import Http, ObservedHttp
+from typing import Callable
 from encola.store.lanes import LaneStore, StoredTicket
 
 
@@ -81,6 +82,8 @@ class AfipAccess:
         self.simulated = simulated
         self.timeouts = timeouts
         self.cache = StoreTicketCache(lanes)
+        # Told how each call to AFIP went, per CUIT (estado_servicios: see engine/afip_health.py).
+        self.observe: Callable[[str, bool, str | None], None] | None = None
         self._clients: dict[str, AfipClient] = {}
         self._lock = asyncio.Lock()
 
@@ -89,7 +92,7 @@ class AfipAccess:
             if cuit not in self._clients:
                 cert_pem, key_pem = await self._credentials(cuit)
                 self._clients[cuit] = AfipClient(
-                    self.http,
+                    self._http_for(cuit),
                     self.endpoints,
                     Credentials(cert_pem.encode(), key_pem.encode()),
                     int(cuit),
@@ -97,6 +100,12 @@ class AfipAccess:
                     timeouts=self.timeouts,
                 )
             return self._clients[cuit]
+
+    def _http_for(self, cuit: str):
+        if self.observe is None:
+            return self.http
+        observe = self.observe
+        return ObservedHttp(self.http, lambda ok, error: observe(cuit, ok, error))
 
     async def aclose(self) -> None:
         """Close the HTTP connections this process holds to AFIP (an httpx client is the caller's)."""

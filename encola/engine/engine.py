@@ -87,7 +87,13 @@ class Engine:
             return
         due = await asyncio.to_thread(self.lanes.due_lanes, self.clock.today(), self.holder)
         now = time.monotonic()
-        wanted = [lane for lane in due if lane not in self._running and self._not_before.get(lane, 0) <= now]
+        waiting = [lane for lane in due if lane not in self._running]
+        urgent: set[Lane] = set()
+        if any(self._not_before.get(lane, 0) > now for lane in waiting):
+            # A lane backing off is still tried at once for an instant request: its client waits,
+            # and should hear promptly that AFIP is unreachable rather than at its deadline.
+            urgent = await asyncio.to_thread(self.lanes.lanes_with_instant_waiting)
+        wanted = [lane for lane in waiting if self._not_before.get(lane, 0) <= now or lane in urgent]
         wanted = wanted[: self.max_lanes - len(self._running)]
         if not wanted:
             return
@@ -120,6 +126,9 @@ class Engine:
         except MissingCertificate:
             log.error("CUIT %s has no AFIP certificate: use `encola pdv cert`", lane.cuit, extra={"action": "no_cert"})
             self._not_before[lane] = time.monotonic() + MISSING_CERTIFICATE_BACKOFF
+            reason = f"el CUIT {lane.cuit} no tiene un certificado de AFIP configurado"
+            if await asyncio.to_thread(self.lanes.discard_waiting_in_lane, lease, reason):
+                self.on_results()
         except LeaseLost:
             log.warning("lane %s: lease lost, another worker continues", lane, extra={"action": "lease_lost"})
         except Exception:

@@ -41,7 +41,7 @@ from encola.domain.qr import barcode, qr_url
 from encola.engine import messages, policy
 from encola.engine.mapping import cae_detail, same_comprobante
 from encola.store.lanes import Lane, LaneStore, Lease
-from encola.store.schema import PROCESSING, QUEUED
+from encola.store.schema import INSTANT_WAITING, PROCESSING, QUEUED
 from encola.store.store import InvoiceRow
 
 log = logging.getLogger("encola.engine")
@@ -116,6 +116,8 @@ class LaneRun:
         the queue uncounted and the lane asks AFIP for its last number before going on.
         """
         try:
+            if await self._db(self.lanes.abonos_to_renew, self.lane):
+                await self._db(self.lanes.create_recurrences, self.lease)  # left by a crash after an emission
             last = await self._reconcile()
             ahead: _Sent | None = None
             while True:
@@ -223,7 +225,7 @@ class LaneRun:
             result = await sent.call
         except AfipError as exc:
             if _not_processed(exc):
-                rows = [row for row, _ in sent.assigned]
+                rows = await self._discard_instant([row for row, _ in sent.assigned], exc)
                 backoff = self._backoff_for(rows, exc)
                 await self._release_after_failure(rows, str(exc), retry_at=self.clock.now() + timedelta(seconds=backoff))
                 raise LaneBackoff(backoff, str(exc)) from None
@@ -264,7 +266,7 @@ class LaneRun:
                 if position == 0 and not pipelined and self._repeated_first_10016(row):
                     # Re-synced numbering and still out of sequence: its date is before the lane's last.
                     await self._db(
-                        self.lanes.mark_failed, self.lease, row,
+                        self._fail_row, row,
                         messages.afip_rejection(outcome.errors, outcome.observaciones), from_state=PROCESSING,
                     )
                     continue
@@ -272,7 +274,7 @@ class LaneRun:
                 requeue.append(row)
             elif isinstance(outcome, Rejected):
                 await self._db(
-                    self.lanes.mark_failed, self.lease, row,
+                    self._fail_row, row,
                     messages.afip_rejection(outcome.errors, outcome.observaciones), from_state=PROCESSING,
                 )
             else:  # AFIP said nothing about this number: settle it by reconciliation
@@ -297,6 +299,8 @@ class LaneRun:
                 for row, numero, outcome in pending
             ]
             self.lanes.mark_emitted(self.lease, values, last_numero=max(numero for _, numero, _ in pending))
+            if any(row.abono_siguiente for row, _, _ in pending):
+                self.lanes.create_recurrences(self.lease)  # the abono's next comprobante, queued on its date
 
         await self._db(write)
         self.emitted += len(pending)
@@ -335,13 +339,30 @@ class LaneRun:
             "observaciones": [f"{o.code} - {o.msg}" for o in observaciones],
         }
 
+    def _fail_row(self, row: InvoiceRow, messages_: list[str], *, from_state: str) -> None:
+        """To error with its messages; an instant request's ``error`` hook follows TF's rule."""
+        if row.instant:
+            self.lanes.mark_instant_failed(self.lease, row, messages_, from_state=from_state)
+        else:
+            self.lanes.mark_failed(self.lease, row, messages_, from_state=from_state)
+
+    async def _discard_instant(self, rows: list[InvoiceRow], exc: AfipError) -> list[InvoiceRow]:
+        """AFIP certainly did not take these: instant requests still waiting are discarded (their
+        request answers the reason, nothing is kept); the rest are returned to be retried."""
+        if not any(row.instant == INSTANT_WAITING for row in rows):
+            return rows
+        discarded = await self._db(self.lanes.discard_instant, self.lease, rows, str(exc))
+        if discarded:
+            self.on_results()
+        return [row for row in rows if row.id not in discarded]
+
     async def _release_after_failure(self, rows: list[InvoiceRow], reason: str, *, retry_at) -> None:
         """Numbered invoices AFIP did not authorize: back to the queue with an attempt counted,
         or to error once they have used all their attempts."""
         exhausted = [row for row in rows if policy.exhausted(row.attempts + 1)]
         for row in exhausted:
             await self._db(
-                self.lanes.mark_failed, self.lease, row, messages.attempts_exhausted(row.attempts + 1, reason),
+                self._fail_row, row, messages.attempts_exhausted(row.attempts + 1, reason),
                 from_state=PROCESSING,
             )
         rest = [row for row in rows if row not in exhausted]
@@ -357,13 +378,13 @@ class LaneRun:
 
     async def _postpone(self, rows: list[InvoiceRow], exc: AfipError) -> None:
         """Count an attempt on due invoices AFIP could not be asked about; fail those out of attempts."""
-        queued = [row for row in rows if row.state == QUEUED]
+        queued = await self._discard_instant([row for row in rows if row.state == QUEUED], exc)
         if not queued:
             return
         exhausted = [row for row in queued if policy.exhausted(row.attempts + 1)]
         for row in exhausted:
             await self._db(
-                self.lanes.mark_failed, self.lease, row, messages.attempts_exhausted(row.attempts + 1, str(exc)),
+                self._fail_row, row, messages.attempts_exhausted(row.attempts + 1, str(exc)),
                 from_state=QUEUED,
             )
         rest = [row for row in queued if row not in exhausted]

@@ -12,7 +12,7 @@ from encola import jsontext
 from encola.store import notify
 from encola.store.bulk import insert_rows
 from encola.store.rows import EnqueueResult, InvoiceRow, NewEvent, NewInvoice, QuotaExceeded, ReferenceInUse
-from encola.store.schema import HIDDEN_STATES, LIVE_STATES, QUEUED, invoices, pdvs
+from encola.store.schema import DISCARDED, HIDDEN_STATES, LIVE_STATES, QUEUED, invoices, pdvs
 
 LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
 LIVE_REFERENCE_INDEX = next(index for index in invoices.indexes if index.name == LIVE_EXTERNAL_REFERENCE_INDEX)
@@ -28,6 +28,7 @@ _LIVE_BY_REFERENCES = select(invoices).where(
     invoices.c.pdv_id == bindparam("pdv_id"),
     invoices.c.external_reference.in_(bindparam("references", expanding=True)),
     invoices.c.state.in_(LIVE_STATES),
+    invoices.c.recurrencia == 0,  # the one the idempotency index weighs a new request against
 )
 
 
@@ -123,7 +124,11 @@ class IntakeQueries:
         used = connection.execute(
             select(func.count())
             .select_from(invoices.join(pdvs))
-            .where(pdvs.c.workspace_id == workspace_id, invoices.c.created_at >= month_start)
+            .where(
+                pdvs.c.workspace_id == workspace_id,
+                invoices.c.created_at >= month_start,
+                invoices.c.state != DISCARDED,  # an instant request AFIP never took is no comprobante
+            )
         ).scalar_one()
         if used >= cupo:
             raise QuotaExceeded(used, cupo)
@@ -157,6 +162,10 @@ class IntakeQueries:
                 "view": jsontext.dumps_text(new.view),
                 "response": jsontext.dumps_text(new.response),
                 "mail_to": new.mail_to,
+                "instant": new.instant,
+                "abono": new.abono,
+                "recurrencia": new.recurrencia,
+                "abono_siguiente": new.abono_siguiente,
                 "created_at": now,
                 "updated_at": now,
             }

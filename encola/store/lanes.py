@@ -28,6 +28,7 @@ from encola.store.schema import (
     pdvs,
 )
 from encola.store import notify
+from encola.store.instant import InstantLaneQueries
 from encola.store.store import InvoiceRow, NewEvent, Store
 
 
@@ -122,7 +123,7 @@ WITH emitted AS (
     INSERT INTO hook_events (hook_id, pdv_id, invoice_id, recurso, evento, external_reference, msg, creado, state,
                              attempts, next_attempt_at)
     SELECT hook_id, pdv_id, id, 'facturacion', 'emitido', external_reference, '[]', %(now)s, 'pending', 0, %(now)s
-    FROM emitted ORDER BY id
+    FROM emitted WHERE external_reference <> '' ORDER BY id
 )
 INSERT INTO hook_events (hook_id, kind, pdv_id, invoice_id, recurso, evento, external_reference, msg, creado, state,
                          attempts, next_attempt_at)
@@ -155,7 +156,7 @@ _RELEASE_NUMBER = (
 )
 
 
-class LaneStore:
+class LaneStore(InstantLaneQueries):
     def __init__(self, store: Store, lease_seconds: float = 30.0, afip_env: str = "simulador", mail: bool = False):
         self.store = store
         self.afip_env = afip_env  # simulador | homologacion | produccion: recorded with each CAE
@@ -362,7 +363,8 @@ class LaneStore:
                 for item, observaciones in zip(emitted, notes)
             ]
             connection.execute(_MARK_EMITTED, params)
-            events = [(item["pdv_id"], NewEvent("emitido", item["reference"]), item["id"]) for item in emitted]
+            # No hook for an instant invoice sent without external_reference (TF).
+            events = [(item["pdv_id"], NewEvent("emitido", item["reference"]), item["id"]) for item in emitted if item["reference"]]
             if self.mail:
                 mailed = connection.execute(_TO_MAIL, {"ids": [item["id"] for item in emitted], "now": now}).all()
                 events += [(row.pdv_id, NewEvent("emitido", row.external_reference, kind="mail"), row.id) for row in mailed]

@@ -92,6 +92,11 @@ class InvoiceRow:
     mail_to: str | None = None
     mail_sent_at: datetime | None = None
     mail_sent_to: str | None = None
+    # Instant requests and abonos (see schema.invoices); every query selects these columns.
+    instant: str | None = None
+    abono: str | None = None  # JSON text
+    recurrencia: int = 0
+    abono_siguiente: date | None = None
 
     @classmethod
     def from_row(cls, row) -> "InvoiceRow":
@@ -210,6 +215,10 @@ class NewInvoice:
     view: dict
     response: dict
     mail_to: str | None = None  # the buyer's addresses when cliente.envia_por_mail is "S"
+    instant: str | None = None  # "waiting": an instant request (nuevo) waits for its result
+    abono: str | None = None  # JSON: the abono this invoice starts (see schema.invoices)
+    recurrencia: int = 0
+    abono_siguiente: date | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ QUEUED, PROCESSING, EMITTED, ERROR, DELETED = "queued", "processing", "emitted",
 DISCARDED = "discarded"
 LIVE_STATES = (QUEUED, PROCESSING, EMITTED)
 HIDDEN_STATES = (DELETED, DISCARDED)  # never shown in consultas
+LIVE_REFERENCE_WHERE = "state IN ('queued', 'processing', 'emitted') AND external_reference <> ''"
+INSTANT_WAITING, INSTANT_LATE = "waiting", "late"
 
 workspaces = Table(
     "workspaces",
@@ -155,6 +157,16 @@ invoices = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("emitted_at", DateTime, nullable=True),
+    # Instant emission (``nuevo``): "waiting" while a request waits for the answer, "late" once it
+    # was answered that the outcome was unknown (then the invoice is reconciled like any other and
+    # its ``error`` hook, if any, goes out); NULL for queued invoices.
+    Column("instant", String(8), nullable=True),
+    # Abonos: every comprobante of one keeps the abono (JSON: frecuencia, hasta, actualiza_precios,
+    # desde) and its recurrence (0 the one sent, 1 the next, …); ``abono_siguiente`` is the date
+    # of the next recurrence, still to be created once this one is emitted (NULL: none).
+    Column("abono", Text, nullable=True),
+    Column("recurrencia", Integer, nullable=False, server_default=text("0")),
+    Column("abono_siguiente", Date, nullable=True),
     # Set at emission: the issuer version documents print, and where the CAE came from
     # ("simulador" | "homologacion" | "produccion"), whatever the process runs with later.
     Column("issuer_id", Integer, nullable=True),
@@ -170,15 +182,42 @@ invoices = Table(
     Index("ix_invoices_pdv_numero", "pdv_id", "cbte_tipo", "numero"),
     Index("ix_invoices_pdv_ext_ref", "pdv_id", "external_reference"),
     Index("ix_invoices_pdv_created", "pdv_id", "created_at"),
-    # One live invoice per (PDV, external_reference): the idempotency key. Deleted and errored
-    # ones free the reference, so "delete and send it again corrected" works.
+    # One live invoice per (PDV, external_reference, recurrence): the idempotency key. Deleted and
+    # errored ones free the reference, so "delete and send it again corrected" works; an abono's
+    # recurrences share its reference; an instant invoice sent without one ("") is left out.
     Index(
         "uq_invoices_live_external_reference",
         "pdv_id",
         "external_reference",
+        "recurrencia",
         unique=True,
-        sqlite_where=text("state IN ('queued', 'processing', 'emitted')"),
-        postgresql_where=text("state IN ('queued', 'processing', 'emitted')"),
+        sqlite_where=text(LIVE_REFERENCE_WHERE),
+        postgresql_where=text(LIVE_REFERENCE_WHERE),
+    ),
+    # TF's rule for instant requests: a point of sale with invoices queued (not instant) is refused.
+    Index(
+        "ix_invoices_pdv_queued",
+        "pdv_id",
+        sqlite_where=text("state = 'queued' AND instant IS NULL"),
+        postgresql_where=text("state = 'queued' AND instant IS NULL"),
+    ),
+    # Lanes with an instant request waiting are tried at once, whatever their back-off.
+    Index(
+        "ix_invoices_instant_waiting",
+        "cuit",
+        "punto_venta",
+        "cbte_tipo",
+        sqlite_where=text("state = 'queued' AND instant = 'waiting'"),
+        postgresql_where=text("state = 'queued' AND instant = 'waiting'"),
+    ),
+    # Abonos whose next recurrence is still to be created.
+    Index(
+        "ix_invoices_abono_siguiente",
+        "cuit",
+        "punto_venta",
+        "cbte_tipo",
+        sqlite_where=text("abono_siguiente IS NOT NULL"),
+        postgresql_where=text("abono_siguiente IS NOT NULL"),
     ),
 )
 
@@ -254,4 +293,16 @@ afip_tickets = Table(
     Column("sign", Text, nullable=False),
     Column("expires_at", DateTime, nullable=False),  # UTC
     Column("generated_at", DateTime, nullable=True),  # UTC
+)
+
+# What encola's recent calls to AFIP say about it, for ``estado_servicios/alertas``: one row per
+# CUIT (its WSAA and WSFEv1 calls, from any process) and one, "afip", for FEDummy's answer.
+# ``failing_since`` is set by a failed call and cleared by the next one that succeeds.
+afip_health = Table(
+    "afip_health",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("failing_since", DateTime, nullable=True),  # UTC
+    Column("last_error", Text, nullable=True),
+    Column("checked_at", DateTime, nullable=False),  # UTC: the last call recorded
 )

@@ -21,6 +21,7 @@ from encola.store.consultas import ConsultaQueries
 from encola.store.cuits import CuitQueries
 from encola.store.documents import DocumentQueries
 from encola.store.group_commit import GroupCommit
+from encola.store.instant import InstantQueries
 from encola.store.intake import IntakeQueries
 from encola.store.outbox import OutboxQueries
 from encola.store.points_of_sale import PointsOfSaleQueries
@@ -39,7 +40,9 @@ from encola.store.rows import (
 from encola.store.schema import DELETED, EMITTED, ERROR, PROCESSING, QUEUED
 
 
-class Store(CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries):
+class Store(
+    CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries, InstantQueries
+):
     def __init__(self, engine: Engine, clock: Clock | None = None, secrets: SecretBox | None = None):
         self.engine = engine
         self.clock = clock or Clock()

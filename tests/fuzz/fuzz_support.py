@@ -1,4 +1,4 @@
-"""What the fuzz tests share: the nine endpoints' valid bodies, hostile values, and the checks.
+"""What the fuzz tests share: the twelve endpoints' valid bodies, hostile values, and the checks.
 
 Every check is about the client's view: never a 5xx, always TusFacturas' envelope, and a refusal
 stores nothing (no invoice, no hook other than the ``error`` hook TF's rule asks for).
@@ -21,10 +21,13 @@ CUIT = "30712345674"
 PUNTO_VENTA = 10
 ADMIN_PUNTO_VENTA = 12  # administrar M may deactivate its caller: fuzz it on a PDV of its own
 FUTURE = Clock().today() + timedelta(days=30)  # queued, never due while the tests run
+TODAY = Clock().today()  # instant requests must be dated today
 
 # The fuzz sends thousands of requests from one address, many with wrong credentials: the abuse
 # limits (tested in tests/acceptance/test_abuse_limits.py) would answer them all with TFC-1018/1019.
 UNLIMITED = {
+    # No engine runs here: an instant request that gets past validation is discarded at this deadline.
+    "ENCOLA_INSTANT_DEADLINE": "300ms",
     "ENCOLA_RATE_LIMIT_PER_CREDENTIAL": "off",
     "ENCOLA_RATE_LIMIT_PER_ADDRESS": "off",
     "ENCOLA_AUTH_FAILURES_PER_ADDRESS": "off",
@@ -40,6 +43,9 @@ ENDPOINTS = (
     "facturacion/consulta",
     "puntos_venta/administrar",
     "webhooks/test",
+    "facturacion/nuevo",
+    "facturacion/numeracion",
+    "estado_servicios/alertas",
 )
 
 
@@ -62,6 +68,8 @@ def valid_bodies(keys: dict, admin_keys: dict, webhook: str) -> dict[str, list[d
              "comprobante": {"tipo": "FACTURA B", "punto_venta": PUNTO_VENTA, "numero_desde": 1, "numero_hasta": 10}},
             {**keys, "busqueda_tipo": "F", "pagina": "0", "limite": "100", "comprobante": {"fecha": wire(FUTURE)}},
             {**keys, "busqueda_tipo": "EXT_REF", "comprobante": {"external_reference": "fz-base"}},
+            {**keys, "busqueda_tipo": "EXT_REF_LIST", "pagina": 0, "limite": 100,
+             "comprobante": {"external_reference_list": ["fz-base", "fz-otra"], "operacion": "V"}},
         ],
         "facturacion/consulta": [{**keys, "comprobante": {"tipo": "FACTURA B", "punto_venta": PUNTO_VENTA, "numero": 1}}],
         "puntos_venta/administrar": [
@@ -71,6 +79,14 @@ def valid_bodies(keys: dict, admin_keys: dict, webhook: str) -> dict[str, list[d
              "conceptos_tipo": "P", "razon_social": "Fuzz", "webhook": webhook, "esta_activo": "S"},
         ],
         "webhooks/test": [dict(keys)],
+        "facturacion/nuevo": [
+            factura_b(keys, reference="fz-instant", fecha=TODAY, punto_venta=PUNTO_VENTA),
+            {k: v for k, v in factura_b(keys, reference="", fecha=TODAY, punto_venta=PUNTO_VENTA).items()},
+        ],
+        "facturacion/numeracion": [
+            {**keys, "comprobante": {"tipo": "FACTURA B", "operacion": "V", "punto_venta": str(PUNTO_VENTA)}},
+        ],
+        "estado_servicios/alertas": [dict(keys)],
     }
 
 
@@ -174,7 +190,11 @@ class Counts:
 class Rows:
     """Counts rows straight from the server's database, from outside the server."""
 
-    QUERY = "SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM hook_events WHERE evento <> 'error')"
+    # An instant request AFIP never took is kept "discarded": no invoice (see encola/api/instant.py).
+    QUERY = (
+        "SELECT (SELECT count(*) FROM invoices WHERE state <> 'discarded'), "
+        "(SELECT count(*) FROM hook_events WHERE evento <> 'error')"
+    )
 
     def __init__(self, database_url: str):
         if database_url.startswith("sqlite"):

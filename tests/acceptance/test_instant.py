@@ -246,3 +246,25 @@ def test_an_abonos_next_recurrence_is_queued_on_its_date_once_the_previous_is_em
     assert stopped["procesados_cant"] == 1
     assert [c["status"] for c in by_reference(server, "abono-1")] == ["EMITIDO"]
     assert Counter(h.body["evento"] for h in receiver.for_reference("abono-1")) == Counter(encolado=1, emitido=1, eliminado=1)
+
+
+def test_instant_requests_through_an_api_only_server_are_emitted_by_workers(backend, databases, simulator, receiver):
+    """``serve --no-engine`` and two ``worker``s (PostgreSQL's deployment; SQLite too): the API
+    waits on the invoice row, a worker emits it, LISTEN/NOTIFY (or polling) brings the answer."""
+    database = databases.new(backend)
+    env = {**ENV, "ENCOLA_AFIP_URL": simulator.base}
+    api = EncolaProcess(database, extra_env=env, args=("serve", "--no-engine"))
+    api.keys = api.provision(CUIT, 10, receiver.url, token=receiver.token)
+    api.start()
+    workers = [EncolaProcess(database, extra_env=env, args=("worker",)).start() for _ in range(2)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda i: instant(api, f"w-{i}"), range(24)))
+        assert all(a["error"] == "N" for a in answers), [a for a in answers if a["error"] != "N"][:2]
+        assert sorted(int(a["comprobante_nro"].split("-")[1]) for a in answers) == list(range(1, 25)) == ledger_numbers(simulator)
+        ask = {**api.keys, "comprobante": {"tipo": "FACTURA B", "operacion": "V", "punto_venta": 10}}
+        assert api.post("facturacion/numeracion", ask).json()["comprobante"]["numero"] == 24
+    finally:
+        for worker in workers:
+            worker.stop(signal.SIGKILL)
+        api.stop(signal.SIGKILL)

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import DateTime, bindparam, event, func, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
+import instant as instant_phase  # noqa: E402  (benchmarks/instant.py)
 from encola.api.provisioning import PdvSpec, provision  # noqa: E402
 from encola.clock import Clock  # noqa: E402
 from encola.documents.links import Links  # noqa: E402
@@ -57,7 +58,7 @@ ENCOLA = [PYTHON, "-m", "encola.cli"]
 BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "documents", "dequeue")
+PHASES = ("e2e", "intake", "webhooks", "emission", "documents", "instant", "dequeue")
 DOCUMENT_CLIENTS = 16
 LATENCY_MS = 300
 BATCH = 250
@@ -587,6 +588,9 @@ class BackendRun:
         if "documents" in phases:
             self.results["documents"] = asyncio.run(self.documents(bases))
         timer("documents")
+        if "instant" in phases:  # facturacion/nuevo: benchmarks/instant.py
+            self.results["instant"] = instant_phase.run(self, sim, h.quick)
+        timer("instant")
         if "dequeue" in phases:
             self.results["dequeue"] = self.dequeue(bases)
         timer("dequeue")
@@ -1016,6 +1020,7 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
         else:
             vals = [cell(b, get) for b in backends]
         rows.append([f"emission, {name} (300 ms AFIP)", *vals, anchor])
+    rows += instant_phase.table_rows(results, backends, cell)
     rows.append(["end-to-end nuevo_encola → emitido hook",
                  *(cell(b, lambda d: f"p50 {d['e2e']['p50_ms']:,.0f} ms p99 {d['e2e']['p99_ms']:,.0f} ms "
                                      f"({d['e2e']['emitido_received']}/{d['e2e']['sent']} at {d['e2e']['rate_per_s']}/s)"

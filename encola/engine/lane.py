@@ -126,6 +126,10 @@ class LaneRun:
                 sent = await self._send(batch, start, pipelined=ahead is not None) if batch else None
                 if ahead is None and sent is None:
                     break
+                if sent is None:
+                    # Nothing new to send while `ahead` travels: record the last results now rather
+                    # than after `ahead` (their clients — instant requests — are waiting for them).
+                    await self._flush()
                 if ahead is not None:
                     try:
                         last = await self._settle(ahead, last)

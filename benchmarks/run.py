@@ -7,7 +7,9 @@ and 64 clients), emission (one lane, 10 lanes, 100 points of sale; simulator at 
 end-to-end latency (nuevo_encola sent -> ``emitido`` hook received), webhook delivery rate, the
 cost of a dequeue with many future-dated invoices queued, document downloads (time to the first
 byte of ``comprobante_pdf_url`` at 16 clients, first download and again), PDF renders per core
-(benchmarks/documents.py), and every encola process's peak RSS.
+(benchmarks/documents.py), the buyers' mails per second to a local SMTP sink, instant emission
+(``facturacion/nuevo``: latency at 300 ms AFIP, invoices per second per lane at 16 clients,
+benchmarks/instant.py), and every encola process's peak RSS.
 It prints one table and writes it, with the machine, to benchmarks/results/<UTC stamp>.json.
 
 Every process it starts is stopped at the end (by pid), also on errors or Ctrl-C.
@@ -58,7 +60,7 @@ ENCOLA = [PYTHON, "-m", "encola.cli"]
 BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "documents", "instant", "dequeue")
+PHASES = ("e2e", "intake", "webhooks", "emission", "documents", "mail", "instant", "dequeue")
 DOCUMENT_CLIENTS = 16
 LATENCY_MS = 300
 BATCH = 250
@@ -72,6 +74,7 @@ QUICK = {
     "dequeue": (1_000, 10_000, 30_000),
     "dequeue_runs": 15,
     "documents": 160, "render_seconds": 0.5,
+    "mails": 500,
 }
 FULL = {
     "intake": {1: 3000, 16: 15000, 64: 15000}, "intake_seconds": 20,
@@ -81,6 +84,7 @@ FULL = {
     "dequeue": (1_000, 10_000, 100_000, 1_000_000),
     "dequeue_runs": 21,
     "documents": 800, "render_seconds": 2.0,
+    "mails": 3000,
 }
 
 
@@ -164,6 +168,15 @@ class Proc:
                 self.popen.kill()
                 self.popen.wait(timeout=10)
         self._log.close()
+
+
+def family(pid: int) -> list[int]:
+    """A process and its children (the mailer's render processes)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(child) for child in children)]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -436,10 +449,11 @@ class Harness:
         return Proc(self, f"{backend.name}-afip-sim", [*ENCOLA, "afip-sim", "--host", "127.0.0.1", "--port", str(port),
                     "--latency-ms", str(LATENCY_MS)], self.env(backend, None), port=port)
 
-    def start_serve(self, backend: Backend, sim: Proc | None, *, engine: bool, label: str) -> Proc:
+    def start_serve(self, backend: Backend, sim: Proc | None, *, engine: bool, label: str,
+                    extra_env: dict | None = None) -> Proc:
         port = free_port()
         args = [*ENCOLA, "serve", "--host", "127.0.0.1", "--port", str(port)] + ([] if engine else ["--no-engine"])
-        return Proc(self, f"{backend.name}-{label}", args, self.env(backend, sim), port=port)
+        return Proc(self, f"{backend.name}-{label}", args, {**self.env(backend, sim), **(extra_env or {})}, port=port)
 
     def start_worker(self, backend: Backend, sim: Proc, label: str) -> Proc:
         return Proc(self, f"{backend.name}-{label}", [*ENCOLA, "worker"], self.env(backend, sim))
@@ -588,6 +602,9 @@ class BackendRun:
         if "documents" in phases:
             self.results["documents"] = asyncio.run(self.documents(bases))
         timer("documents")
+        if "mail" in phases:
+            self.results["mail"] = self.mail(sim)
+        timer("mail")
         if "instant" in phases:  # facturacion/nuevo: benchmarks/instant.py
             self.results["instant"] = instant_phase.run(self, sim, h.quick)
         timer("instant")
@@ -822,6 +839,57 @@ class BackendRun:
                         "kib": r(statistics.mean(sizes) / 1024)}
         return out
 
+    def mail(self, sim: Proc) -> dict:
+        """The buyers' mail: N emitted invoices (the emission phase's) each get their mail event, and
+        one ``encola serve`` with ``ENCOLA_SMTP_URL`` sends them (render the A4, build, SMTP) to a local
+        sink (aiosmtpd, in this process). Rate from the first message received to the last."""
+        from encola.mail.sink import MailSink
+        from encola.store.rows import NewEvent
+
+        count = self.h.sizes["mails"]
+        with self.store.reading() as connection:
+            rows = connection.execute(text("SELECT id, pdv_id, external_reference FROM invoices WHERE state = 'emitted' "
+                                           "ORDER BY id LIMIT :n"), {"n": count}).all()
+        if not rows:
+            return {"error": "no emitted invoices (the emission phase makes them)"}
+        arrivals: list[float] = []
+        sink = MailSink().start()
+        sink.on_message = lambda received: arrivals.append(time.monotonic())
+        mailer = None
+        try:
+            with self.store.writing() as connection:
+                connection.execute(text("UPDATE invoices SET mail_to = 'comprador@example.com', mail_sent_at = NULL "
+                                        "WHERE state = 'emitted' AND id <= :last"), {"last": rows[-1].id})
+                self.store.add_events(connection, [(row.pdv_id, NewEvent("emitido", row.external_reference, kind="mail"),
+                                                    row.id) for row in rows])
+            mailer = self.h.start_serve(self.b, sim, engine=False, label="mailer",
+                                        extra_env={"ENCOLA_SMTP_URL": sink.url, "ENCOLA_MAIL_FROM": "bench@example.com"})
+            mailer.wait_http("/health")
+            spy = self.h.profile(mailer, f"{self.b.name}-mail-{mailer.label}", 4)
+            deadline = time.monotonic() + max(60, count / 10)
+            cpu_at: dict[int, float] = {}
+            counted_from = 0
+            while len(arrivals) < len(rows) and time.monotonic() < deadline:
+                if arrivals and not cpu_at:  # from the first messages on: the render processes are up
+                    cpu_at, counted_from = {pid: cpu_seconds(pid) for pid in family(mailer.pid)}, len(arrivals)
+                time.sleep(0.02 if not cpu_at else 0.1)
+            cpu_used = sum(cpu_seconds(pid) - cpu_at.get(pid, 0.0) for pid in family(mailer.pid)) if cpu_at else None
+            if spy:
+                spy.wait(timeout=60)
+            out = {"mails": len(rows), "received": len(arrivals), "smtp_connections": 8,
+                   "kib": r(statistics.mean(len(m.raw) for m in sink.received()) / 1024) if arrivals else None}
+            if len(arrivals) > 1:
+                out["per_s"] = r((len(arrivals) - 1) / (arrivals[-1] - arrivals[0]))
+            if cpu_used is not None and len(arrivals) > counted_from:
+                # The mailer and its render processes: what a mail costs whatever else the machine runs.
+                out["cpu_ms_per_mail"] = r(cpu_used * 1000 / (len(arrivals) - counted_from), 2)
+            out["marked_sent"] = self.scalar("SELECT count(*) FROM invoices WHERE mail_sent_at IS NOT NULL")
+            return out
+        finally:
+            if mailer is not None:
+                self.h.stop(mailer)
+            sink.stop()
+
     def dequeue(self, bases: list[str]) -> dict:
         """due_lanes + next_batch in-process, with N future-dated invoices queued and a due lane of 20."""
         self.clear()
@@ -1029,6 +1097,10 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
     rows.append(["webhooks delivered",
                  *(cell(b, lambda d: f"{fmt_rate(d['webhooks']['per_s'])} ({d['webhooks']['delivered']:,} hooks, "
                                      f"{d['webhooks']['dispatcher_processes']} proc)") for b in backends), ""])
+    rows.append(["buyers' mail to a local SMTP sink (render A4 + SMTP)",
+                 *(cell(b, lambda d: f"{fmt_rate(d['mail']['per_s'])} ({d['mail']['received']:,} mails, 1 proc, "
+                                     f"{d['mail'].get('cpu_ms_per_mail', 0):.1f} ms CPU each)"
+                                     f"{mark(d['mail']['per_s'] >= 100)}") for b in backends), "≥ 100/s"])
     renders = results.get("renders") or {}
     for key, label, target in (("a4_5_items_per_s", "A4, 5 items", 50), ("a4_130_items_per_s", "A4, 130 items", None),
                                ("ticket_5_items_per_s", "ticket, 5 items", None)):

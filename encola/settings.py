@@ -131,7 +131,7 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     mail_retry_schedule: tuple[float, ...] = DEFAULT_MAIL_RETRY_SCHEDULE
     mail_timeout: float = 30.0  # one message: connect, hand over, the server's answer
-    mail_concurrency: int = 4  # messages in flight to the SMTP server per process (its connections)
+    mail_concurrency: int = 8  # messages in flight to the SMTP server per process (its connections)
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -91,7 +91,8 @@ def build(
         [greeting, "", intro, "", *(f"{label}: {value}" for label, value in facts), "", closing]
         + (["", mark] if mark else [])
     )
-    message.set_content(text + "\n")
+    # Quoted-printable: the message is 7-bit ASCII, so any server takes it (no 8BITMIME needed).
+    message.set_content(text + "\n", cte="quoted-printable")
     e = html.escape
     rows = "".join(f"<tr><th align=\"left\">{e(label)}</th><td>{e(value)}</td></tr>" for label, value in facts)
     link = f' <a href="{e(page_url)}">Ver el comprobante</a>.' if page_url else ""
@@ -102,6 +103,6 @@ def build(
         + (f"<p><strong>{e(mark)}</strong></p>" if mark else "")
         + "</body></html>"
     )
-    message.add_alternative(body, subtype="html")
+    message.add_alternative(body, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
     return message

@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,13 +21,17 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 
-@dataclass(frozen=True)
+@dataclass
 class Received:
     sender: str
     recipients: list[str]
-    message: EmailMessage
     raw: bytes
     path: Path | None = None
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """The message, parsed when first asked for (a benchmark's sink need not spend the CPU)."""
+        return message_from_bytes(self.raw, policy=policy.default)
 
 
 class _Handler:
@@ -68,15 +73,13 @@ class MailSink:
             self._controller = None
 
     def keep(self, sender: str, recipients: list[str], raw: bytes) -> None:
-        message = message_from_bytes(raw, policy=policy.default)
         with self._lock:
-            path = None
+            received = Received(sender, recipients, raw)
             if self.directory is not None:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                name = re.sub(r"[^A-Za-z0-9.@_-]", "", str(message.get("Message-ID", "")))[:80] or "mensaje"
-                path = self.directory / f"{len(self.messages) + 1:04d}-{name}.eml"
-                path.write_bytes(raw)
-            received = Received(sender, recipients, message, raw, path)
+                name = re.sub(r"[^A-Za-z0-9.@_-]", "", str(received.message.get("Message-ID", "")))[:80] or "mensaje"
+                received.path = self.directory / f"{len(self.messages) + 1:04d}-{name}.eml"
+                received.path.write_bytes(raw)
             self.messages.append(received)
         if self.on_message is not None:
             self.on_message(received)

@@ -60,3 +60,14 @@ def test_who_gets_it():
     assert mail_to("S", "a@example.com, B@Example.com") == "a@example.com,B@example.com"
     assert mail_to("N", "a@example.com") is None
     assert mail_to("S", "") is None
+
+
+def test_an_international_address_goes_as_smtputf8_with_its_subject_whole():
+    from encola.mail.sender import _compose, _options
+
+    raw = _compose(document(), ["josé@example.com"], "Mi Empresa <f@example.com>", "<x@example.com>", None, None, None)
+    assert _options(raw) == ["SMTPUTF8"]
+    assert f"To: josé@example.com\r\n".encode() in raw
+    assert f"Subject: {subject(document())}\r\n".encode() in raw  # UTF-8, on one line
+    ascii_only = _compose(document(), ["a@example.com"], "Ñandú <f@example.com>", "<x@example.com>", None, None, None)
+    assert _options(ascii_only) == [] and message_from_bytes(ascii_only, policy=policy.default)["Subject"] == subject(document())

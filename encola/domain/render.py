@@ -186,7 +186,7 @@ def accepted_response(invoice: Invoice) -> dict:
         "comprobante_tipo": invoice.tipo.name,
         "afip_codigo_barras": "",
         "afip_qr": "",
-        # encola sends no e-mail; the hosted service answers "N" here too while the invoice is queued.
+        # "N" while queued, as the hosted service answers; consultas say "S" once the mail went out.
         "envio_x_mail": "N",
         "envio_x_mail_direcciones": "",
         "micrositios": {"cliente": "", "descarga": ""},

@@ -41,6 +41,12 @@ def redeliver(since: str, cuit: str | None, punto_venta: int | None) -> None:
     Hooks skipped while an endpoint was disabled go again too, and the endpoints concerned are
     enabled. A running server or worker delivers them. Prints {"reenviados": n}.
     """
+    redeliver_kind(since, cuit, punto_venta, kind="hook")
+
+
+def redeliver_kind(since: str, cuit: str | None, punto_venta: int | None, *, kind: str) -> None:
+    """Queue again the failed events of one kind since a moment, for everyone, a CUIT or one
+    point of sale; print {"reenviados": n}. Serves ``hooks redeliver`` and ``mail redeliver``."""
     from encola.webhooks.redelivery import parse_since
 
     moment = parse_since(since)
@@ -50,14 +56,14 @@ def redeliver(since: str, cuit: str | None, punto_venta: int | None) -> None:
         raise click.UsageError("--pdv needs --cuit")
     store = _store()
     if cuit is None:
-        count = store.redeliver_events(moment)
+        count = store.redeliver_events(moment, kind=kind)
     elif punto_venta is not None:
-        count = store.redeliver_events(moment, _find_pdv(store, cuit, punto_venta).id)
+        count = store.redeliver_events(moment, _find_pdv(store, cuit, punto_venta).id, kind=kind)
     else:
         targets = [item.id for item in store.all_pdvs() if item.cuit == cuit]
         if not targets:
             raise click.ClickException(f"no points of sale for CUIT {cuit}")
-        count = sum(store.redeliver_events(moment, pdv_id) for pdv_id in targets)
+        count = sum(store.redeliver_events(moment, pdv_id, kind=kind) for pdv_id in targets)
     click.echo(json.dumps({"reenviados": count}))
 
 

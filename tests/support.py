@@ -42,6 +42,17 @@ def open_store_of_processes(database_url: str):
             os.environ["ENCOLA_SECRET_KEY"] = previous
 
 
+def pdf_text(pdf: bytes) -> str:
+    """Every page's text of a PDF, as a reader extracts it (pdfium)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,13 +6,11 @@ create`` and changed with ``encola pdv update`` and ``puntos_venta/administrar``
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 import httpx
-import pypdfium2 as pdfium
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +18,7 @@ from PIL import Image
 
 from encola.clock import Clock
 from encola.documents import links as document_links
-from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, wait_until
+from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text
 
 pytestmark = pytest.mark.postgres
 
@@ -31,14 +29,6 @@ RAZON_SOCIAL = "Ñandú & Hijos <S.A.>"
 DOMICILIO = "Av. Corrientes 1234, CABA"
 IIBB = "901-123456-7"
 INICIO = "01/03/2015"
-
-
-def pdf_text(pdf: bytes) -> str:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-    finally:
-        document.close()
 
 
 @pytest.fixture(scope="module")

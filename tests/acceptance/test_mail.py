@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import time
 
-import pypdfium2 as pdfium
 import pytest
 
 from encola.clock import Clock
 from encola.mail.sink import MailSink
-from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, wait_until
+from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -24,14 +23,6 @@ OTHER_CUIT = "20222222223"
 RAZON_SOCIAL = "Ñandú & Hijos S.A."
 REPLY_TO = "ventas@nandu.example.com"
 BUYERS = "compras@cliente.example.com, Pagos@Cliente.example.com"
-
-
-def pdf_text(pdf: bytes) -> str:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-    finally:
-        document.close()
 
 
 @pytest.fixture(scope="module")

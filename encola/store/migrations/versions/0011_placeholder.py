@@ -1,0 +1,18 @@
+"""Certificates and AFIP access (reserved; filled in by the certificate work if it needs tables)
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

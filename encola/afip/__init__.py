@@ -4,7 +4,15 @@ AFIP answers are values (`Accepted`, `Rejected`); whole-call failures are the
 exceptions in `encola.afip.errors`.
 """
 
-from encola.afip.certs import cuit_of, generate_test_certificate, load_certificate, load_private_key
+from encola.afip.certs import (
+    CertificateInfo,
+    CertificateProblem,
+    check_certificate,
+    cuit_of,
+    generate_test_certificate,
+    load_certificate,
+    load_private_key,
+)
 from encola.afip.client import AfipClient, AfipTimeouts
 from encola.afip.endpoints import AfipEndpoints
 from encola.afip.errors import (
@@ -53,5 +61,6 @@ __all__ = [
     "CbteAsoc", "CertificateExpiredError", "CondicionIvaReceptor", "Credentials", "DetailResult", "InMemoryTicketCache",
     "Opcional", "ParamItem", "PeriodoAsoc", "PuntoVenta", "Rejected", "ServerStatus", "StoredComprobante",
     "Ticket", "TicketCache", "TokenRejectedError", "Tributo", "UntrustedCertificateError", "WsaaClient",
-    "WsaaError", "WsfeClient", "cuit_of", "generate_test_certificate", "load_certificate", "load_private_key",
+    "WsaaError", "WsfeClient", "CertificateInfo", "CertificateProblem", "check_certificate", "cuit_of",
+    "generate_test_certificate", "load_certificate", "load_private_key",
 ]

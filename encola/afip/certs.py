@@ -1,8 +1,10 @@
-"""Certificates and keys: loading, the CUIT in a subject, self-signed test certificates."""
+"""Certificates and keys: loading, the CUIT in a subject, checking a certificate AFIP issued
+against its key (``check_certificate``), self-signed test certificates."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
@@ -33,6 +35,79 @@ def load_private_key(key_pem: bytes | str, password: bytes | None = None) -> rsa
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("AFIP certificates use RSA keys")
     return key
+
+
+EXPIRY_WARNING_DAYS = 30  # a certificate this close to its end is reported (log, estado_servicios)
+
+
+class CertificateProblem(ValueError):
+    """A certificate (or its key) that encola cannot use for the CUIT; the message says why, for a user."""
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What a user needs to know about a certificate that passed ``check_certificate``."""
+
+    cuit: int
+    subject: str
+    issuer: str
+    serial_number: int
+    not_before: datetime  # aware, UTC
+    not_after: datetime  # aware, UTC
+
+    def days_left(self, now: datetime | None = None) -> int:
+        return (self.not_after - (now or datetime.now(timezone.utc))).days
+
+    def expiring(self, now: datetime | None = None) -> bool:
+        return self.days_left(now) < EXPIRY_WARNING_DAYS
+
+
+def dn(name: x509.Name) -> str:
+    """A distinguished name as AFIP writes it (serialNumber by name, not by OID)."""
+    return name.rfc4514_string({NameOID.SERIAL_NUMBER: "serialNumber"})
+
+
+def check_certificate(cert_pem: bytes | str, key_pem: bytes | str, cuit: int | str,
+                      *, now: datetime | None = None) -> CertificateInfo:
+    """Check that a certificate is readable, in force, for `cuit`, and the pair of `key_pem`.
+
+    Raises CertificateProblem with a message meant for the user (never the key's content)."""
+    try:
+        cert = load_certificate(cert_pem)
+    except (ValueError, TypeError):
+        raise CertificateProblem("the certificate is not a readable PEM certificate (-----BEGIN CERTIFICATE-----)") from None
+    try:
+        key = load_private_key(key_pem)
+    except (ValueError, TypeError) as exc:
+        # The parser's text may quote the input: say what is wrong without it.
+        reason = "it is not RSA" if "RSA" in str(exc) else "not a PEM private key without a password"
+        raise CertificateProblem(f"the private key is not readable: {reason}") from None
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey) or public.public_numbers() != key.public_key().public_numbers():
+        raise CertificateProblem(
+            "the certificate does not belong to this private key: it was issued for another key "
+            "(use the key that signed the CSR you gave ARCA)"
+        )
+    found = cuit_of(cert)
+    if found is None:
+        raise CertificateProblem(
+            f"the certificate's subject has no serialNumber \"CUIT nnnnnnnnnnn\" ({dn(cert.subject)})"
+        )
+    if str(found) != str(cuit).strip():
+        raise CertificateProblem(f"the certificate is for CUIT {found}, not {cuit}")
+    moment = now or datetime.now(timezone.utc)
+    if cert.not_valid_after_utc <= moment:
+        raise CertificateProblem(f"the certificate expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    if cert.not_valid_before_utc > moment:
+        raise CertificateProblem(f"the certificate is valid only from {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    return CertificateInfo(
+        cuit=found,
+        subject=dn(cert.subject),
+        issuer=dn(cert.issuer),
+        serial_number=cert.serial_number,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
 
 
 def generate_test_certificate(

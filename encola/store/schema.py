@@ -306,3 +306,26 @@ afip_health = Table(
     Column("last_error", Text, nullable=True),
     Column("checked_at", DateTime, nullable=False),  # UTC: the last call recorded
 )
+
+# Each AFIP call that carried or looked up an invoice, one row per invoice (the console shows
+# them per invoice): the lane, the call (``batch_id``: one FECAESolicitar for a whole batch),
+# when and how long, the outcome (accepted, rejected, sequence, busy, unknown, not_sent, adopted,
+# mismatch…) and AFIP's codes and messages as JSON. Written with the results, pruned by age.
+afip_attempts = Table(
+    "afip_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, nullable=False),
+    Column("cuit", String(11), nullable=False),
+    Column("punto_venta", Integer, nullable=False),
+    Column("cbte_tipo", Integer, nullable=False),
+    Column("numero", Integer, nullable=True),
+    Column("batch_id", String(32), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("started_at", DateTime, nullable=False),  # UTC
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("messages", Text, nullable=False),  # JSON: [{"code": int, "msg": str}, …]
+    Index("ix_afip_attempts_invoice_id", "invoice_id"),
+    Index("ix_afip_attempts_started_at", "started_at"),
+)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from encola.clock import Clock
 from encola.secretbox import SecretBox
+from encola.store.afip_attempts import AfipAttemptQueries
 from encola.store.consultas import ConsultaQueries
 from encola.store.cuits import CuitQueries
 from encola.store.documents import DocumentQueries
@@ -41,7 +42,8 @@ from encola.store.schema import DELETED, EMITTED, ERROR, PROCESSING, QUEUED
 
 
 class Store(
-    CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries, InstantQueries
+    CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries, InstantQueries,
+    AfipAttemptQueries,
 ):
     def __init__(self, engine: Engine, clock: Clock | None = None, secrets: SecretBox | None = None):
         self.engine = engine

@@ -50,9 +50,7 @@ def eliminar(store: Store, pdv: Pdv, body: dict) -> dict:
         store.stop_abono(connection, pdv.id, reference)  # an abono's future recurrences end here
         rows = store.by_external_reference(connection, pdv.id, reference)
         for row in rows:
-            deleted = row.state in CHANGEABLE and store.set_state(connection, row.id, row.state, state=DELETED)
-            if deleted:
-                store.add_event(connection, pdv.id, NewEvent("eliminado", reference), invoice_id=row.id)
+            if delete_invoice(store, connection, pdv.id, row):
                 procesados.append(f"El comprobante {_name(row)} se ha eliminado correctamente. ")
             else:
                 errors.append(err("TFC-7002", comprobante=_name(row)))
@@ -101,24 +99,58 @@ def _cambiar_fecha(store: Store, clock: Clock, pdv: Pdv, body: dict) -> dict:
         row = next((r for r in rows if r.state in CHANGEABLE), None)
         if row is None:
             return _simple_error([_not_changeable(rows)])
-        problems = _date_problems(row, fecha, vencimiento or row.vencimiento, clock)
+        problems = redate_invoice(store, clock, connection, pdv.id, row, fecha, vencimiento)
         if problems:
             return _simple_error(problems)
-        changed = store.set_state(
-            connection,
-            row.id,
-            row.state,
-            state=QUEUED,
-            fecha=fecha,
-            vencimiento=vencimiento or row.vencimiento,
-            attempts=0,
-            next_attempt_at=clock.now(),
-            errors="[]",
-        )
-        if not changed:
-            return _simple_error([err("TFC-7009")])
-        store.add_event(connection, pdv.id, NewEvent("cambio_fecha", reference), invoice_id=row.id)
     return {"error": "N", "errores": []}
+
+
+# The rules on one invoice, in the caller's transaction: the API's endpoints above apply them to
+# the invoices of an external_reference, the console (encola/console/actions.py) to one invoice.
+
+
+def delete_invoice(store: Store, connection, pdv_id: int, row: InvoiceRow) -> bool:
+    """Delete the invoice if it is queued or in error, with its ``eliminado`` hook; whether it was."""
+    deleted = row.state in CHANGEABLE and store.set_state(connection, row.id, row.state, state=DELETED)
+    if deleted:
+        store.add_event(connection, pdv_id, NewEvent("eliminado", row.external_reference), invoice_id=row.id)
+    return deleted
+
+
+def redate_invoice(store: Store, clock: Clock, connection, pdv_id: int, row: InvoiceRow, fecha, vencimiento) -> list[Error]:
+    """Give a queued or errored invoice a new fecha (and vencimiento) and queue it, with its
+    ``cambio_fecha`` hook; the errors when the rules refuse. Raises ReferenceInUse when an errored
+    invoice's reference is live again elsewhere."""
+    if row.state not in CHANGEABLE:
+        return [_not_changeable([row])]
+    problems = _date_problems(row, fecha, vencimiento or row.vencimiento, clock)
+    if problems:
+        return problems
+    changed = store.set_state(
+        connection,
+        row.id,
+        row.state,
+        state=QUEUED,
+        fecha=fecha,
+        vencimiento=vencimiento or row.vencimiento,
+        attempts=0,
+        next_attempt_at=clock.now(),
+        errors="[]",
+    )
+    if not changed:
+        return [err("TFC-7009")]
+    store.add_event(connection, pdv_id, NewEvent("cambio_fecha", row.external_reference), invoice_id=row.id)
+    return []
+
+
+def requeue_invoice(store: Store, clock: Clock, connection, pdv_id: int, row: InvoiceRow) -> Error | None:
+    """Queue an errored invoice again, with its ``encolado`` hook; the error when it is not in error.
+    Raises ReferenceInUse when its reference is live again elsewhere."""
+    if row.state != ERROR:
+        return err("TFC-7007") if row.state == EMITTED else err("TFC-7008")
+    store.set_state(connection, row.id, ERROR, state=QUEUED, attempts=0, next_attempt_at=clock.now(), errors="[]")
+    store.add_event(connection, pdv_id, NewEvent("encolado", row.external_reference), invoice_id=row.id)
+    return None
 
 
 def _date_problems(row: InvoiceRow, fecha, vencimiento, clock: Clock) -> list[Error]:
@@ -145,8 +177,5 @@ def _reenviar(store: Store, clock: Clock, pdv: Pdv, body: dict) -> dict:
         if row is None:
             emitted = any(r.state == EMITTED for r in rows)
             return _simple_error([err("TFC-7007") if emitted else err("TFC-7008")])
-        store.set_state(
-            connection, row.id, ERROR, state=QUEUED, attempts=0, next_attempt_at=clock.now(), errors="[]"
-        )
-        store.add_event(connection, pdv.id, NewEvent("encolado", reference), invoice_id=row.id)
+        requeue_invoice(store, clock, connection, pdv.id, row)
     return {"error": "N", "errores": []}

@@ -88,13 +88,22 @@ def worker() -> None:
 @main.command("afip-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8900, show_default=True, type=int)
-@click.option("--latency-ms", default=0, show_default=True, type=int, help="Delay every answer.")
+@click.option("--latency-ms", default=0, show_default=True, type=int, help="Delay every answer (the median with --latency-p99-ms).")
+@click.option("--latency-p99-ms", default=0, show_default=True, type=click.IntRange(0, 600_000),
+              help="With a value above --latency-ms: log-normal latency with that 99th percentile.")
+@click.option("--concurrency", "concurrency_mode", default="busy", show_default=True,
+              type=click.Choice(["inorder", "reorder", "busy"]),
+              help="Concurrent FECAESolicitar of one lane: refused with 502 (busy), processed in any order (reorder), or in arrival order (inorder).")
+@click.option("--drop-ratio", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Drop this fraction of FECAESolicitar answers after processing them.")
 @click.option("--ledger", default=None, type=click.Path(dir_okay=False), help="SQLite file for a durable ledger.")
-def afip_sim(host: str, port: int, latency_ms: int, ledger: str | None) -> None:
+def afip_sim(host: str, port: int, latency_ms: int, latency_p99_ms: int, concurrency_mode: str, drop_ratio: float,
+             ledger: str | None) -> None:
     """Run the AFIP simulator (WSAA + WSFEv1 over SOAP, plus /_sim control endpoints)."""
     from encola.afip_sim.server import serve as serve_simulator
 
-    serve_simulator(host, port, latency_ms=latency_ms, ledger_path=ledger)
+    serve_simulator(host, port, latency_ms=latency_ms, ledger_path=ledger, concurrency_mode=concurrency_mode,
+                    latency_p99_ms=latency_p99_ms, drop_ratio=drop_ratio)
 
 
 @main.group()

@@ -103,7 +103,11 @@ def build_engine(store: Store, settings: Settings, services: Services | None = N
     elif mode == "embedded":
         from encola.afip_sim.server import create_app as create_simulator
 
-        simulator = create_simulator(ledger_path=settings.afip_sim_ledger, latency_ms=settings.afip_sim_latency_ms)
+        simulator = create_simulator(
+            ledger_path=settings.afip_sim_ledger, latency_ms=settings.afip_sim_latency_ms,
+            concurrency_mode=settings.afip_sim_concurrency, latency_p99_ms=settings.afip_sim_latency_p99_ms,
+            drop_ratio=settings.afip_sim_drop_ratio,
+        )
         if services is not None:
             services.sim_app = simulator
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=simulator), base_url=EMBEDDED_SIM_BASE)

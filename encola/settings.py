@@ -107,6 +107,9 @@ class Settings:
     afip_batch_size: int = 250  # comprobantes per FECAESolicitar (AFIP homologación's limit)
     afip_sim_ledger: str = "encola-afip-sim.db"  # the in-process simulator's ledger
     afip_sim_latency_ms: int = 0
+    afip_sim_latency_p99_ms: int = 0  # above the latency: log-normal with this p99 (afip_sim/concurrency.py)
+    afip_sim_concurrency: str = "busy"  # inorder | reorder | busy: concurrent calls of one lane
+    afip_sim_drop_ratio: float = 0.0  # fraction of FECAESolicitar answers dropped after processing
     # Instant emission (``facturacion/nuevo``): how long a request waits for AFIP's outcome before
     # answering that it is unknown (TF documents 90 s as the most an answer may take).
     instant_deadline: float = 60.0
@@ -176,6 +179,7 @@ class Settings:
             values["afip_sim_ledger"] = env["ENCOLA_AFIP_SIM_LEDGER"]
         if env.get("ENCOLA_AFIP_SIM_LATENCY_MS"):
             values["afip_sim_latency_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_MS", 0)
+        values.update(_afip_sim_concurrency_values(env))
         if env.get("ENCOLA_INSTANT_DEADLINE"):
             values["instant_deadline"] = _positive_duration(env, "ENCOLA_INSTANT_DEADLINE")
             if values["instant_deadline"] > MAX_INSTANT_DEADLINE:
@@ -224,6 +228,26 @@ class Settings:
     def simulated(self) -> bool:
         """Whether CAEs come from a simulator (embedded or ENCOLA_AFIP_URL): not valid for tax purposes."""
         return self.afip_mode in ("embedded", "simulator")
+
+
+def _afip_sim_concurrency_values(env) -> dict:
+    """The embedded simulator's lane concurrency, tail latency and dropped answers."""
+    values: dict = {}
+    if env.get("ENCOLA_AFIP_SIM_LATENCY_P99_MS"):
+        values["afip_sim_latency_p99_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_P99_MS", 0)
+    if env.get("ENCOLA_AFIP_SIM_CONCURRENCY"):
+        if env["ENCOLA_AFIP_SIM_CONCURRENCY"] not in ("inorder", "reorder", "busy"):
+            raise SettingsError("ENCOLA_AFIP_SIM_CONCURRENCY must be inorder, reorder or busy")
+        values["afip_sim_concurrency"] = env["ENCOLA_AFIP_SIM_CONCURRENCY"]
+    if env.get("ENCOLA_AFIP_SIM_DROP_RATIO"):
+        try:
+            ratio = float(env["ENCOLA_AFIP_SIM_DROP_RATIO"])
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:
+            raise SettingsError("ENCOLA_AFIP_SIM_DROP_RATIO must be a number from 0 to 1")
+        values["afip_sim_drop_ratio"] = ratio
+    return values
 
 
 def _mail_values(env) -> dict:

@@ -22,6 +22,7 @@ from encola.afip.errors import (
     AfipConnectionError,
     AfipError,
     AfipHttpError,
+    AfipLaneBusyError,
     AfipMessage,
     AfipNotSentError,
     AfipServiceDownError,
@@ -34,10 +35,12 @@ from encola.afip.errors import (
 )
 from encola.afip.models import (
     Accepted,
+    Actividad,
     AlicIva,
     CaeDetail,
     CaeResult,
     CbteAsoc,
+    Comprador,
     CondicionIvaReceptor,
     DetailResult,
     Opcional,
@@ -55,8 +58,8 @@ from encola.afip.wsaa import Credentials, InMemoryTicketCache, TicketCache, Wsaa
 from encola.afip.wsfe import WsfeClient
 
 __all__ = [
-    "Accepted", "AfipAuthError", "AfipBadResponseError", "AfipCallError", "AfipClient", "AfipConnectionError",
-    "AfipEndpoints", "AfipError", "AfipHttpError", "AfipMessage", "AfipNotSentError", "AfipServiceDownError", "AfipTimeouts",
+    "Accepted", "Actividad", "Comprador", "AfipAuthError", "AfipBadResponseError", "AfipCallError", "AfipClient", "AfipConnectionError",
+    "AfipEndpoints", "AfipError", "AfipHttpError", "AfipLaneBusyError", "AfipMessage", "AfipNotSentError", "AfipServiceDownError", "AfipTimeouts",
     "AfipTransientError", "AiohttpTransport", "AlicIva", "AlreadyAuthenticatedError", "CaeDetail", "CaeResult",
     "CbteAsoc", "CertificateExpiredError", "CondicionIvaReceptor", "Credentials", "DetailResult", "InMemoryTicketCache",
     "Opcional", "ParamItem", "PeriodoAsoc", "PuntoVenta", "Rejected", "ServerStatus", "StoredComprobante",

@@ -9,6 +9,7 @@ exceptions. Exceptions describe whole calls that did not produce an answer::
     │   │   └── AfipNotSentError      refused or timed out while connecting: AFIP never saw it
     │   ├── AfipHttpError             HTTP 5xx or a non-SOAP answer
     │   ├── AfipServiceDownError      AFIP Errors 500/501/502, WSAA *.unavailable
+    │   │   └── AfipLaneBusyError     502 "Transaccion Activa": another call of the lane is being served
     │   └── AfipBadResponseError      an answer we could not parse
     ├── AfipAuthError                 renew the ticket or fix the certificate
     │   ├── TokenRejectedError        WSFEv1 Errors 600/601 (token, sign, CUIT relations)
@@ -64,6 +65,12 @@ class AfipHttpError(AfipTransientError):
 
 class AfipServiceDownError(AfipTransientError):
     """AFIP reports an internal failure of its own service."""
+
+
+class AfipLaneBusyError(AfipServiceDownError):
+    """AFIP refused a FECAESolicitar because another of its lane (CUIT, PtoVta, CbteTipo) was being
+    processed (502 "Transaccion Activa"). Nothing of this call was processed: send it again once
+    the other call is answered. It says nothing about the comprobantes themselves."""
 
 
 class AfipBadResponseError(AfipTransientError):

@@ -67,6 +67,22 @@ class Opcional:
 
 
 @dataclass(frozen=True)
+class Comprador:
+    """One of several buyers (RG 4109): document and share of the comprobante, in percent."""
+
+    doc_tipo: int
+    doc_nro: int
+    porcentaje: Decimal
+
+
+@dataclass(frozen=True)
+class Actividad:
+    """An activity of the issuer (RG 5259), from FEParamGetActividades."""
+
+    id: int
+
+
+@dataclass(frozen=True)
 class CaeDetail:
     """One `FECAEDetRequest`: a comprobante to authorize."""
 
@@ -94,6 +110,8 @@ class CaeDetail:
     iva: tuple[AlicIva, ...] = ()
     opcionales: tuple[Opcional, ...] = ()
     periodo_asoc: PeriodoAsoc | None = None
+    compradores: tuple[Comprador, ...] = ()
+    actividades: tuple[Actividad, ...] = ()
 
     @property
     def numero(self) -> int:
@@ -203,6 +221,10 @@ class StoredComprobante:
     iva: tuple[AlicIva, ...] = ()
     opcionales: tuple[Opcional, ...] = ()
     observaciones: tuple[AfipMessage, ...] = ()
+    can_mis_mon_ext: str | None = None
+    compradores: tuple[Comprador, ...] = ()
+    periodo_asoc: PeriodoAsoc | None = None
+    actividades: tuple[Actividad, ...] = ()
 
     @property
     def numero(self) -> int:

@@ -11,6 +11,7 @@ from encola.afip import soap, transport
 from encola.afip import wsfe_xml as x
 from encola.afip.errors import (
     AfipCallError,
+    AfipLaneBusyError,
     AfipMessage,
     AfipServiceDownError,
     TokenRejectedError,
@@ -28,6 +29,7 @@ from encola.afip.models import (
 
 AUTH_CODES = frozenset({600, 601})
 DOWN_CODES = frozenset({500, 501, 502})
+BUSY_CODE = 502
 NOT_FOUND = 602
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -41,10 +43,21 @@ def raise_for_call_errors(errors: tuple[AfipMessage, ...], *, allow: frozenset[i
     summary = "; ".join(f"{e.code}: {e.msg}" for e in errors)
     if codes & AUTH_CODES:
         raise TokenRejectedError(summary, errors=errors)
+    if any(is_lane_busy(e) for e in errors):
+        raise AfipLaneBusyError(summary, errors=errors)
     if codes & DOWN_CODES:
         raise AfipServiceDownError(summary, errors=errors)
     if errors and not codes <= allow:
         raise AfipCallError(summary, errors=errors)
+
+
+def is_lane_busy(message: AfipMessage) -> bool:
+    """502 "… Transaccion Activa" (with or without accents): another call of the lane is being
+    processed. Other 502s ("Error interno de base de datos") are AFIP being down."""
+    if message.code != BUSY_CODE:
+        return False
+    folded = message.msg.lower().replace("ó", "o")
+    return "transaccion activa" in " ".join(folded.split())
 
 
 def _fault_error(fault: soap.SoapFault) -> Exception:

@@ -14,14 +14,17 @@ from lxml import etree
 from encola.afip.errors import AfipBadResponseError, AfipMessage
 from encola.afip.models import (
     Accepted,
+    Actividad,
     AlicIva,
     CaeDetail,
     CaeResult,
     CbteAsoc,
+    Comprador,
     CondicionIvaReceptor,
     DetailResult,
     Opcional,
     ParamItem,
+    PeriodoAsoc,
     PuntoVenta,
     Rejected,
     ServerStatus,
@@ -161,10 +164,21 @@ def _detail(el: etree._Element, d: CaeDetail) -> None:
             opcional = _sub(opcionales, "Opcional")
             _sub(opcional, "Id", o.id)
             _sub(opcional, "Valor", o.valor)
+    if d.compradores:
+        compradores = _sub(el, "Compradores")
+        for c in d.compradores:
+            comprador = _sub(compradores, "Comprador")
+            _sub(comprador, "DocTipo", c.doc_tipo)
+            _sub(comprador, "DocNro", c.doc_nro)
+            _sub(comprador, "Porcentaje", money(c.porcentaje))
     if d.periodo_asoc is not None:
         periodo = _sub(el, "PeriodoAsoc")
         _sub(periodo, "FchDesde", yyyymmdd(d.periodo_asoc.fch_desde))
         _sub(periodo, "FchHasta", yyyymmdd(d.periodo_asoc.fch_hasta))
+    if d.actividades:
+        actividades = _sub(el, "Actividades")
+        for a in d.actividades:
+            _sub(_sub(actividades, "Actividad"), "Id", a.id)
 
 
 def condicion_iva_request(op: etree._Element, clase_cmp: str | None) -> etree._Element:
@@ -180,12 +194,24 @@ def child(el: etree._Element | None, name: str) -> etree._Element | None:
     return None if el is None else el.find(q(name))
 
 
+def repair_mojibake(value: str) -> str:
+    """AFIP sometimes sends UTF-8 bytes that were decoded as Latin-1 on its side ("DescripciÃ³n"
+    for "Descripción"): undo that when, and only when, the text reads as such. Correct text with
+    accents never survives the round trip (a lone "ó" is not valid UTF-8), so it is left alone."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def text(el: etree._Element | None, name: str) -> str | None:
     found = child(el, name)
     if found is None or found.text is None:
         return None
     value = found.text.strip()
-    return value or None
+    return repair_mojibake(value) if value else None
 
 
 def result_of(element: etree._Element, operation_name: str) -> etree._Element:
@@ -364,7 +390,24 @@ def stored_comprobante(get: etree._Element) -> StoredComprobante:
             Opcional(id=text(o, "Id") or "", valor=text(o, "Valor") or "") for o in _items(get, "Opcionales", "Opcional")
         ),
         observaciones=messages(get, "Observaciones", "Obs"),
+        can_mis_mon_ext=text(get, "CanMisMonExt"),
+        compradores=tuple(
+            Comprador(
+                doc_tipo=to_int(text(c, "DocTipo")),
+                doc_nro=to_int(text(c, "DocNro")),
+                porcentaje=to_decimal(text(c, "Porcentaje")) or zero,
+            )
+            for c in _items(get, "Compradores", "Comprador")
+        ),
+        periodo_asoc=_periodo(child(get, "PeriodoAsoc")),
+        actividades=tuple(Actividad(id=to_int(text(a, "Id"))) for a in _items(get, "Actividades", "Actividad")),
     )
+
+
+def _periodo(el: etree._Element | None) -> PeriodoAsoc | None:
+    """A PeriodoAsoc with both dates, or None (AFIP may send the element empty)."""
+    desde, hasta = to_date(text(el, "FchDesde")), to_date(text(el, "FchHasta"))
+    return PeriodoAsoc(desde, hasta) if desde and hasta else None
 
 
 def _items(el: etree._Element, array: str, item: str) -> list[etree._Element]:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from encola.afip_sim import wsaa
+from encola.afip_sim import concurrency
 from encola.afip_sim.faults import FaultState
 from encola.afip_sim.ledger import Ledger
 from encola.afip_sim.wsfe import Answer, WsfeService
@@ -43,11 +44,15 @@ def create_app(
     strict_wsaa: bool = False,
     max_records: int = 250,
     clock: Callable[[], datetime] = now_argentina,
+    concurrency_mode: str = concurrency.DEFAULT_MODE,
+    latency_p99_ms: int = 0,
+    drop_ratio: float = 0.0,
 ) -> Starlette:
     """A simulator app. `ledger_path`: SQLite file (in memory when None)."""
     ledger = Ledger(ledger_path)
     faults = FaultState(latency_ms=latency_ms)
     service = WsfeService(ledger, faults, clock, max_records=max_records)
+    lanes = concurrency.LaneConcurrency(concurrency_mode, concurrency.Latency(latency_p99_ms), drop_ratio)
 
     async def delay() -> None:
         if faults.latency_ms:
@@ -67,8 +72,12 @@ def create_app(
         if faults.down:
             await delay()
             return Response(DOWN_BODY, status_code=503, media_type="text/html")
-        answer: Answer = service.handle(body)  # synchronous: one request at a time touches the ledger
-        await delay()
+        # service.handle is synchronous: one request at a time touches the ledger. The lane rules
+        # (inorder | reorder | busy) and the latency are concurrency.py's.
+        answer: Answer = await lanes.serve(
+            body, service.handle, faults.latency_ms,
+            lambda: Answer(200, concurrency.busy_body(clock(), service.ambiente)),
+        )
         if answer.drop:
             await _drop(request)
         return Response(answer.body, status_code=answer.status, media_type=XML)
@@ -96,9 +105,11 @@ def create_app(
         Route("/wsfev1/service.asmx", wsfe, methods=["GET", "POST"]),
         Route("/_sim/comprobantes", comprobantes, methods=["GET"]),
         Route("/_sim/faults", faults_endpoint, methods=["GET", "POST"]),
+        *concurrency.routes(lanes),
     ])
     app.state.ledger = ledger
     app.state.faults = faults
+    app.state.concurrency = lanes
     return app
 
 

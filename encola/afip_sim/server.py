@@ -31,9 +31,11 @@ class TransportExposingProtocol(_BaseProtocol):  # type: ignore[misc, valid-type
         self.app = app
 
 
-def serve(host: str, port: int, latency_ms: int = 0, ledger_path: str | None = None, *, strict_wsaa: bool = False) -> None:
-    """Serve the simulator until interrupted (blocking)."""
-    app = create_app(ledger_path=ledger_path, latency_ms=latency_ms, strict_wsaa=strict_wsaa)
+def serve(host: str, port: int, latency_ms: int = 0, ledger_path: str | None = None, *, strict_wsaa: bool = True,
+          **options) -> None:
+    """Serve the simulator until interrupted (blocking). ``options``: more of ``create_app``'s
+    keywords (``concurrency_mode``, ``latency_p99_ms``, ``drop_ratio``)."""
+    app = create_app(ledger_path=ledger_path, latency_ms=latency_ms, strict_wsaa=strict_wsaa, **options)
     config = uvicorn.Config(app, host=host, port=port, http=TransportExposingProtocol, log_level="warning",
                             lifespan="off", timeout_keep_alive=30)
     uvicorn.Server(config).run()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from encola.afip import AlicIva, CaeDetail, CbteAsoc, Opcional, PeriodoAsoc, StoredComprobante, Tributo
+from encola.afip import (
+    Actividad, AlicIva, CaeDetail, CbteAsoc, Comprador, Opcional, PeriodoAsoc, StoredComprobante, Tributo,
+)
 from encola.store.store import InvoiceRow
 
 
@@ -46,23 +48,64 @@ def cae_detail(row: InvoiceRow, numero: int) -> CaeDetail:
         iva=tuple(AlicIva(x["Id"], Decimal(x["BaseImp"]), Decimal(x["Importe"])) for x in t["Iva"]),
         opcionales=tuple(Opcional(str(o["Id"]), o["Valor"]) for o in t["Opcionales"]),
         periodo_asoc=PeriodoAsoc(_date(periodo["FchDesde"]), _date(periodo["FchHasta"])) if periodo else None,
+        compradores=tuple(
+            Comprador(int(c["DocTipo"]), int(c["DocNro"]), Decimal(str(c["Porcentaje"]))) for c in t.get("Compradores", ())
+        ),
+        actividades=tuple(Actividad(int(a["Id"])) for a in t.get("Actividades", ())),
     )
 
 
 def same_comprobante(sent: CaeDetail, stored: StoredComprobante) -> bool:
     """Whether AFIP's record under our number is the invoice we sent (reconciliation).
 
-    Compares what identifies a comprobante to AFIP and the client: date, buyer and amounts. If
+    Every field FECompConsultar returns that encola sent is compared (see ``differences``): if
     anything differs, that number was used by someone else, and ours was never authorized.
     """
-    return (
-        stored.resultado in (None, "A")
-        and stored.cbte_fch == sent.cbte_fch
-        and stored.doc_tipo == sent.doc_tipo
-        and int(stored.doc_nro) == int(sent.doc_nro)
-        and stored.concepto == sent.concepto
-        and Decimal(stored.imp_total) == sent.imp_total
-        and Decimal(stored.imp_neto) == sent.imp_neto
-        and Decimal(stored.imp_iva) == sent.imp_iva
-        and (stored.mon_id or "PES") == sent.mon_id
-    )
+    return stored.resultado in (None, "A") and not differences(sent, stored)
+
+
+def differences(sent: CaeDetail, stored: StoredComprobante) -> list[str]:
+    """The names of the fields where AFIP's record differs from what we sent.
+
+    A field AFIP leaves out of its answer is not held against the record (AFIP omits empty
+    arrays and optional values); one it returns must equal ours. Amounts compare as decimals,
+    arrays as multisets (AFIP does not promise their order).
+    """
+    out = []
+
+    def check(name: str, ours, theirs) -> None:
+        if theirs is not None and ours != theirs:
+            out.append(name)
+
+    for name in ("cbte_fch", "concepto", "doc_tipo", "cbte_desde", "cbte_hasta", "fch_serv_desde", "fch_serv_hasta",
+                 "fch_vto_pago", "condicion_iva_receptor_id"):
+        check(name, getattr(sent, name), getattr(stored, name))
+    check("doc_nro", int(sent.doc_nro), int(stored.doc_nro))
+    for name in ("imp_total", "imp_tot_conc", "imp_neto", "imp_op_ex", "imp_trib", "imp_iva"):
+        check(name, _money(getattr(sent, name)), _money(getattr(stored, name)))
+    check("mon_id", sent.mon_id, stored.mon_id)
+    check("mon_cotiz", Decimal(sent.mon_cotiz), None if stored.mon_cotiz is None else Decimal(stored.mon_cotiz))
+    # Not sent and "N" mean the same to AFIP (RG 5616: only S changes anything).
+    check("can_mis_mon_ext", sent.can_mis_mon_ext or "N", stored.can_mis_mon_ext)
+    check("periodo_asoc", sent.periodo_asoc, stored.periodo_asoc)
+    arrays = {
+        "cbtes_asoc": lambda a: (a.tipo, a.pto_vta, a.nro, _cuit(a.cuit), a.cbte_fch),
+        "tributos": lambda t: (int(t.id), _money(t.base_imp), _money(t.alic), _money(t.importe)),
+        "iva": lambda a: (int(a.id), _money(a.base_imp), _money(a.importe)),
+        "opcionales": lambda o: (str(o.id), o.valor),
+        "compradores": lambda c: (c.doc_tipo, int(c.doc_nro), _money(c.porcentaje)),
+        "actividades": lambda a: int(a.id),
+    }
+    for name, key in arrays.items():
+        theirs = getattr(stored, name)
+        if theirs:
+            check(name, sorted(map(key, getattr(sent, name)), key=repr), sorted(map(key, theirs), key=repr))
+    return out
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _cuit(value) -> int | None:
+    return int(value) if value not in (None, "") and str(value).isdigit() else None

@@ -358,6 +358,10 @@ main.add_command(hooks)
 main.add_command(mail)
 pdv.add_command(rotate_webhook_secret)
 
+from encola.console.cli import operator  # noqa: E402
+
+main.add_command(operator)  # encola operator create/password/list (the console's accounts)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

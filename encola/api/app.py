@@ -16,20 +16,20 @@ from typing import Awaitable, Callable
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from encola.api import consultas, queue_ops
 from encola.api.admin import administrar
 from encola.api.auth import authenticate, authenticate_on_loop
 from encola.api.body import BodyError, read_json_object
 from encola.api import operator
-from encola.api.dashboard import Dashboard
 from encola.api.envelope import error_envelope, json_response
 from encola.api.instant import InstantEmission
 from encola.api.intake import Intake
 from encola.api.servicios import Servicios
 from encola.api.limits import AbuseLimits
 from encola.clock import Clock
+from encola.console.app import Console
 from encola.documents.http import Documents
 from encola.domain.errors import Error, err
 from encola.engine.afip_health import HealthRecorder
@@ -225,15 +225,13 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     route("/webhooks/reenviar", lambda p, b: redelivery.reenviar(store, p, b), "Reenviar los hooks fallidos desde una fecha")
 
     services.documents.install(app)  # GET /comprobantes/…: the PDFs and the buyer's page, no credentials
-    board = Dashboard(store, simulated=settings.simulated)
+    # The operators' console (encola/console, docs/console.md) replaced the token dashboard at "/".
+    app.mount("/console", Console(services).app())
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def dashboard(request: Request) -> Response:
-        refused = await operator.admit(request.scope, settings.admin_token, limits)
-        if refused is not None:
-            return refused
-        html = await run_in_threadpool(board.render)
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    @app.get("/", include_in_schema=False)
+    @app.get("/console", include_in_schema=False)
+    async def to_console() -> Response:
+        return RedirectResponse("/console/", status_code=303)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

@@ -77,6 +77,40 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+# Operators of the console (encola/console): an e-mail, an argon2 password hash, and the
+# workspaces they see (``operator_workspaces``; ``all_workspaces`` for every one, present and to
+# come). Sessions live server-side: the cookie holds a random token, this table its SHA-256 and the
+# session's CSRF token.
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(255), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("all_workspaces", Boolean, nullable=False, server_default=text("false")),
+    Column("activo", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", DateTime, nullable=False),
+    Column("password_changed_at", DateTime, nullable=False),
+)
+
+operator_workspaces = Table(
+    "operator_workspaces",
+    metadata,
+    Column("operator_id", Integer, ForeignKey("operators.id"), primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), primary_key=True),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("operator_id", Integer, ForeignKey("operators.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index("ix_operator_sessions_operator_id", "operator_id"),
+)
+
 pdvs = Table(
     "pdvs",
     metadata,
@@ -182,6 +216,10 @@ invoices = Table(
     Index("ix_invoices_pdv_numero", "pdv_id", "cbte_tipo", "numero"),
     Index("ix_invoices_pdv_ext_ref", "pdv_id", "external_reference"),
     Index("ix_invoices_pdv_created", "pdv_id", "created_at"),
+    # The console: the queue summary reads the live backlog (queued, processing, error) from this
+    # index alone; the search keysets over id per point of sale and state.
+    Index("ix_invoices_console_queue", "state", "pdv_id", "cbte_tipo", "fecha", "next_attempt_at"),
+    Index("ix_invoices_console_state", "pdv_id", "state", "id"),
     # One live invoice per (PDV, external_reference, recurrence): the idempotency key. Deleted and
     # errored ones free the reference, so "delete and send it again corrected" works; an abono's
     # recurrences share its reference; an instant invoice sent without one ("") is left out.

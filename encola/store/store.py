@@ -24,6 +24,8 @@ from encola.store.documents import DocumentQueries
 from encola.store.group_commit import GroupCommit
 from encola.store.instant import InstantQueries
 from encola.store.intake import IntakeQueries
+from encola.store.operators import OperatorQueries
+from encola.store.console_queries import ConsoleQueries
 from encola.store.outbox import OutboxQueries
 from encola.store.points_of_sale import PointsOfSaleQueries
 from encola.store.rows import (
@@ -42,6 +44,7 @@ from encola.store.schema import DELETED, EMITTED, ERROR, PROCESSING, QUEUED
 
 
 class Store(
+    OperatorQueries, ConsoleQueries,
     CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries, InstantQueries,
     AfipAttemptQueries,
 ):

@@ -34,7 +34,7 @@ log = logging.getLogger("encola.console")
 PREFIX = "/console"
 HERE = Path(__file__).resolve().parent
 # Page modules, in menu order; a module that does not exist (yet) is skipped.
-PAGE_MODULES = ("encola.console.pages", "encola.console.actions", "encola.console.afip_status")
+PAGE_MODULES = ("encola.console.pages", "encola.console.actions", "encola.console.afip_status", "encola.console.audit")
 # No inline script or style anywhere: the console's own files only.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",

@@ -28,6 +28,7 @@ from encola.store.schema import (
     pdvs,
 )
 from encola.store import notify
+from encola.store.afip_attempts import insert_attempts
 from encola.store.instant import InstantLaneQueries
 from encola.store.store import InvoiceRow, NewEvent, Store
 
@@ -187,7 +188,8 @@ class LaneStore(InstantLaneQueries):
                 tuple(row)
                 for row in connection.execute(
                     select(lane_leases.c.cuit, lane_leases.c.punto_venta, lane_leases.c.cbte_tipo).where(
-                        lane_leases.c.expires_at > now, lane_leases.c.holder != holder
+                        # Held by another worker, or paused by an operator (the console).
+                        or_(and_(lane_leases.c.expires_at > now, lane_leases.c.holder != holder), lane_leases.c.paused)
                     )
                 ).all()
             }
@@ -336,16 +338,19 @@ class LaneStore(InstantLaneQueries):
                 assigned.append((row, numero))
         return assigned
 
-    def mark_emitted(self, lease: Lease, emitted: list[dict], last_numero: int | None = None) -> None:
+    def mark_emitted(
+        self, lease: Lease, emitted: list[dict], last_numero: int | None = None, attempts: list[dict] | None = None
+    ) -> None:
         """Store CAEs (fenced) with their ``emitido`` events. Each dict: id, pdv_id, reference, and columns.
 
         With mail on, an invoice whose buyer asked for it (``mail_to``) also gets its mail event,
-        in the same transaction."""
+        in the same transaction; so do ``attempts`` (rows of ``afip_attempts``) when given."""
         if not emitted:
             return
         now = self.clock.now()
         notes = [json.dumps(item.get("observaciones", []), ensure_ascii=False) for item in emitted]
         with self.fenced(lease, last_numero=last_numero) as connection:
+            insert_attempts(connection, attempts or [])
             if self.postgres:
                 self._emit_all_pg(connection, emitted, notes, now, self.afip_env, self.mail)
                 return

@@ -318,6 +318,26 @@ lane_leases = Table(
     # under the lease. It spares a FECompUltimoAutorizado per lane run; if it is ever stale
     # (numbers used outside encola), AFIP answers 10016 and the engine asks AFIP again.
     Column("last_numero", Integer, nullable=True),
+    # Paused by an operator (the console): the engine claims no paused lane; a run under way ends
+    # with its batch. A lane can be paused before its first run (a row with an expired lease).
+    Column("paused", Boolean, nullable=False, server_default=text("false")),
+)
+
+# What operators did from the console: who (id and e-mail, kept even if the operator goes), when
+# (UTC), on which workspace, the action, its target ("invoice 12", "pdv 3", "lane …") and a JSON
+# object of details (never secrets). Listed per workspace, newest first.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("operator_id", Integer, nullable=True),
+    Column("operator_email", String(320), nullable=False),
+    Column("workspace_id", Integer, nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("details", Text, nullable=False),
+    Index("ix_audit_log_workspace_id_id", "workspace_id", "id"),
 )
 
 # WSAA tickets, shared by every process so a CUIT logs in once per ticket lifetime

@@ -18,6 +18,9 @@ from sqlalchemy import Connection, Engine
 from encola.clock import Clock
 from encola.secretbox import SecretBox
 from encola.store.afip_attempts import AfipAttemptQueries
+from encola.store.afip_status import AfipStatusQueries
+from encola.store.audit import AuditQueries
+from encola.store.console_actions import ConsoleActionQueries
 from encola.store.consultas import ConsultaQueries
 from encola.store.cuits import CuitQueries
 from encola.store.documents import DocumentQueries
@@ -47,6 +50,7 @@ class Store(
     OperatorQueries, ConsoleQueries,
     CuitQueries, PointsOfSaleQueries, IntakeQueries, OutboxQueries, ConsultaQueries, DocumentQueries, InstantQueries,
     AfipAttemptQueries,
+    AuditQueries, ConsoleActionQueries, AfipStatusQueries,
 ):
     def __init__(self, engine: Engine, clock: Clock | None = None, secrets: SecretBox | None = None):
         self.engine = engine

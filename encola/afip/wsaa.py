@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
@@ -26,7 +28,12 @@ from encola.afip.errors import (
 )
 from encola.afip.models import Ticket
 
+log = logging.getLogger("encola.afip.wsaa")
 WSAA_NS = "http://wsaa.view.sua.dvadac.desein.afip.gov"
+# After coe.alreadyAuthenticated with no ticket to reuse, how long loginCms is not asked again.
+# AFIP's manual names a 10-minute window in homologación (2 in producción); a ticket lost for
+# good keeps the certificate out until it expires (up to 12 h), so this is retried, never hammered.
+ALREADY_AUTHENTICATED_WAIT = 600.0
 ARGENTINA = timezone(timedelta(hours=-3), "ART")
 WSFE_SERVICE = "wsfe"
 
@@ -127,6 +134,8 @@ class TicketCache(Protocol):
 
     async def get(self, cuit: int, service: str) -> Ticket | None: ...
 
+    # Optional: ``reload(cuit, service)``, the shared copy past any per-process memory.
+
     async def put(self, cuit: int, service: str, ticket: Ticket) -> None: ...
 
 
@@ -182,6 +191,7 @@ class WsaaClient:
         self._margin = renew_margin.total_seconds()
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._not_before: dict[str, float] = {}  # service -> monotonic time loginCms may be asked again
 
     async def ticket(self, cuit: int, service: str = WSFE_SERVICE) -> Ticket:
         """A valid ticket for (cuit, service): from the cache, or a new loginCms."""
@@ -190,14 +200,43 @@ class WsaaClient:
             cached = await self._cache.get(cuit, service)
             if cached is not None and cached.valid_at(now, self._margin):
                 return cached
+            waiting = self._not_before.get(service, 0.0) - time.monotonic()
+            if waiting > 0:
+                raise self._locked_out(service, waiting)
             try:
                 fresh = await self.login(service)
-            except AlreadyAuthenticatedError:
-                if cached is not None and cached.valid_at(now):
-                    return cached  # inside the renewal margin: keep using it
-                raise
+            except AlreadyAuthenticatedError as exc:
+                return await self._after_already_authenticated(cuit, service, cached, now, exc)
+            self._not_before.pop(service, None)
             await self._cache.put(cuit, service, fresh)
             return fresh
+
+    async def _after_already_authenticated(
+        self, cuit: int, service: str, cached: Ticket | None, now: datetime, exc: AlreadyAuthenticatedError
+    ) -> Ticket:
+        """WSAA holds a valid ticket for this certificate: use ours, or wait without asking again."""
+        if cached is not None and cached.valid_at(now):
+            return cached  # inside the renewal margin: keep using it
+        reload = getattr(self._cache, "reload", None)
+        shared = await reload(cuit, service) if reload is not None else None
+        if shared is not None and shared.valid_at(now):
+            return shared  # another process logged in first and stored it
+        self._not_before[service] = time.monotonic() + ALREADY_AUTHENTICATED_WAIT
+        log.error(
+            "WSAA says a valid %s ticket already exists for CUIT %s's certificate and encola has none "
+            "(another system using the same certificate, or a lost ticket): not asking again for %d minutes. "
+            "Use a certificate of encola's own for this CUIT (docs/going-live.md)",
+            service, cuit, ALREADY_AUTHENTICATED_WAIT // 60, extra={"action": "wsaa_already_authenticated"},
+        )
+        raise self._locked_out(service, ALREADY_AUTHENTICATED_WAIT, str(exc)) from None
+
+    def _locked_out(self, service: str, seconds: float, reason: str = "") -> AlreadyAuthenticatedError:
+        error = AlreadyAuthenticatedError(
+            reason or f"WSAA coe.alreadyAuthenticated: waiting {seconds:.0f} s before asking for a {service} ticket again",
+            faultcode="coe.alreadyAuthenticated",
+        )
+        error.retry_after = seconds
+        return error
 
     async def login(self, service: str = WSFE_SERVICE) -> Ticket:
         """Always ask WSAA for a new ticket (prefer `ticket`, which caches)."""

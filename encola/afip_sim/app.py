@@ -15,6 +15,8 @@ from starlette.routing import Route
 
 from encola.afip_sim import wsaa
 from encola.afip_sim import concurrency
+from encola.afip_sim import wsass
+from encola.afip_sim.ca import SimulatorCA
 from encola.afip_sim.faults import FaultState
 from encola.afip_sim.ledger import Ledger
 from encola.afip_sim.wsfe import Answer, WsfeService
@@ -41,15 +43,17 @@ def create_app(
     *,
     ledger_path: str | None = None,
     latency_ms: int = 0,
-    strict_wsaa: bool = False,
+    strict_wsaa: bool = True,
     max_records: int = 250,
     clock: Callable[[], datetime] = now_argentina,
     concurrency_mode: str = concurrency.DEFAULT_MODE,
     latency_p99_ms: int = 0,
     drop_ratio: float = 0.0,
 ) -> Starlette:
-    """A simulator app. `ledger_path`: SQLite file (in memory when None)."""
+    """A simulator app. `ledger_path`: SQLite file (in memory when None). `strict_wsaa`: trust
+    only certificates its CA (WSASS, beside the ledger) signed, one ticket at a time (see wsaa.py)."""
     ledger = Ledger(ledger_path)
+    ca = SimulatorCA.beside(ledger_path)
     faults = FaultState(latency_ms=latency_ms)
     service = WsfeService(ledger, faults, clock, max_records=max_records)
     lanes = concurrency.LaneConcurrency(concurrency_mode, concurrency.Latency(latency_p99_ms), drop_ratio)
@@ -61,7 +65,7 @@ def create_app(
     async def login_cms(request: Request) -> Response:
         if request.method == "GET":
             return _wsdl("wsaa")
-        status, body = wsaa.login(await request.body(), ledger, clock(), strict=strict_wsaa)
+        status, body = wsaa.login(await request.body(), ledger, clock(), strict=strict_wsaa, ca=ca)
         await delay()
         return Response(body, status_code=status, media_type=XML)
 
@@ -105,11 +109,14 @@ def create_app(
         Route("/wsfev1/service.asmx", wsfe, methods=["GET", "POST"]),
         Route("/_sim/comprobantes", comprobantes, methods=["GET"]),
         Route("/_sim/faults", faults_endpoint, methods=["GET", "POST"]),
+        *wsass.routes(ca),
         *concurrency.routes(lanes),
     ])
     app.state.ledger = ledger
     app.state.faults = faults
     app.state.concurrency = lanes
+    app.state.ca = ca
+    app.state.strict_wsaa = strict_wsaa
     return app
 
 

@@ -1,4 +1,10 @@
-"""The simulator's WSAA: verify the CMS, check the TRA, issue a ticket (TA)."""
+"""The simulator's WSAA: verify the CMS, check the TRA, issue a ticket (TA).
+
+Strict (the default) as AFIP is: only certificates the simulator's CA signed (ca.py, its WSASS)
+are trusted, and a second loginCms while a ticket of that certificate and service is valid is
+answered ``coe.alreadyAuthenticated``. Lenient (``--lenient-wsaa``): any certificate carrying a
+CUIT, and a new ticket on every login.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,22 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from encola.afip_sim import cms, wire
+from encola.afip_sim.ca import SimulatorCA
 from encola.afip_sim.ledger import IssuedTicket, Ledger
 
 ARGENTINA = timezone(timedelta(hours=-3))
 TICKET_HOURS = 12
-SERVICES = {"wsfe"}
+SERVICES = {"wsfe"}  # what the simulator authorizes a certificate for
+# Other WSN ids AFIP's WSAA knows: asked for them, it answers coe.notAuthorized (the certificate is
+# not associated to that service), not wsn.notFound (kept for names no WSAA knows).
+KNOWN_SERVICES = {
+    "wsfex", "wsmtxca", "wsbfe", "wsct", "wsfecred", "ws_sr_padron_a4", "ws_sr_padron_a5", "ws_sr_padron_a10",
+    "ws_sr_padron_a13", "ws_sr_constancia_inscripcion", "wscdc", "wsremcarne", "wsremharina", "wsremazucar",
+    "wslpg", "wsctg", "wsltv", "wslum", "wsagr", "wconsucuit", "veconsumerws", "wsfecae", "wsaa",
+}
+ALREADY_AUTHENTICATED = "El CEE ya posee un TA valido para el acceso al WSN solicitado"
+NOT_AUTHORIZED = "Computador no autorizado a acceder al servicio"
+UNTRUSTED = "Certificado no emitido por AC de confianza"
 WSAA_DN = "CN=wsaahomo, O=AFIP, C=AR, SERIALNUMBER=CUIT 33693450239"
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -31,11 +48,11 @@ class Fault(Exception):
     message: str
 
 
-def login(body: bytes, ledger: Ledger, now: datetime, *, strict: bool) -> tuple[int, bytes]:
-    """Answer one loginCms request: (HTTP status, SOAP body)."""
+def login(body: bytes, ledger: Ledger, now: datetime, *, strict: bool, ca: SimulatorCA | None = None) -> tuple[int, bytes]:
+    """Answer one loginCms request: (HTTP status, SOAP body). Strict needs the CA."""
     try:
         in0, namespace = _in0(body)
-        ticket_xml = _issue(in0, ledger, now, strict=strict)
+        ticket_xml = _issue(in0, ledger, now, ca if strict else None)
     except Fault as fault:
         return 500, wire.soap_fault(fault.code, fault.message, axis=True)
     ns = escape(namespace or "https://wsaahomo.afip.gov.ar/ws/services/LoginCms", {'"': "&quot;"})
@@ -61,7 +78,7 @@ def _in0(body: bytes) -> tuple[str, str | None]:
     return in0, etree.QName(op).namespace
 
 
-def _issue(in0: str, ledger: Ledger, now: datetime, *, strict: bool) -> str:
+def _issue(in0: str, ledger: Ledger, now: datetime, ca: SimulatorCA | None) -> str:
     try:
         der = base64.b64decode("".join(in0.split()), validate=True)
     except (binascii.Error, ValueError):
@@ -72,10 +89,12 @@ def _issue(in0: str, ledger: Ledger, now: datetime, *, strict: bool) -> str:
         raise Fault(exc.code, str(exc)) from None
     cert = signed.certificate
     cuit = _cert_checks(cert, now)
+    if ca is not None and not ca.signed(cert):
+        raise Fault("cms.cert.untrusted", UNTRUSTED)
     service, unique_id = _tra_checks(signed.content, now)
     fingerprint = cert.fingerprint(hashes.SHA256()).hex()
-    if strict and ledger.valid_ticket_for(fingerprint, service, now.timestamp()) is not None:
-        raise Fault("coe.alreadyAuthenticated", "El CEE ya posee un TA valido para el acceso al WSN solicitado")
+    if ca is not None and ledger.valid_ticket_for(fingerprint, service, now.timestamp()) is not None:
+        raise Fault("coe.alreadyAuthenticated", ALREADY_AUTHENTICATED)
     return _ticket(ledger, cert, cuit, service, fingerprint, unique_id, now)
 
 
@@ -95,7 +114,7 @@ def _cert_checks(cert: x509.Certificate, now: datetime) -> int:
         raise Fault("cms.cert.invalid", "Certificado con fecha de inicio posterior a la actual")
     cuit = cuit_of(cert)
     if cuit is None:
-        raise Fault("cms.cert.untrusted", "Certificado no emitido por AC de confianza")
+        raise Fault("cms.cert.untrusted", UNTRUSTED)
     return cuit
 
 
@@ -116,6 +135,8 @@ def _tra_checks(tra: bytes, now: datetime) -> tuple[str, str]:
         raise Fault("xml.expirationTime.invalid", "expirationTime posee formato o dato invalido")
     service = (root.findtext("service") or "").strip()
     if service not in SERVICES:
+        if service in KNOWN_SERVICES:
+            raise Fault("coe.notAuthorized", NOT_AUTHORIZED)
         raise Fault("wsn.notFound", f"Servicio informado invalido: {service}")
     return service, (root.findtext("header/uniqueId") or "").strip()
 

@@ -1,14 +1,20 @@
 """One AFIP client per CUIT: credentials from the store, tickets shared through the store.
 
-Against the simulator, a CUIT without a certificate gets a self-signed one generated and kept,
-so the WSAA signing path always runs; against AFIP, a CUIT needs the certificate AFIP issued
-(``encola pdv cert``).
+Against a simulator, a CUIT without a certificate gets one by itself: a new key whose CSR the
+simulator's WSASS signs (as AFIP's does for homologación), kept sealed like any other; a
+certificate encola got that way (or self-signed by an older encola) that the simulator no longer
+trusts (a new simulator CA) is replaced the same way. Against AFIP, a CUIT needs the certificate
+ARCA issued (``encola cert new`` then ``encola pdv cert``; docs/going-live.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timezone
+from typing import Callable
+
+from cryptography.x509.oid import NameOID
 
 from encola.afip import (
     AfipClient,
@@ -17,11 +23,14 @@ from encola.afip import (
     AiohttpTransport,
     Credentials,
     Ticket,
-    generate_test_certificate,
+    load_certificate,
 )
+from encola.afip.certs import cuit_of
 from encola.afip.transport import Http, ObservedHttp
-from typing import Callable
+from encola.certificates import simulator as sim_wsass
 from encola.store.lanes import LaneStore, StoredTicket
+
+log = logging.getLogger("encola.afip_access")
 
 
 class MissingCertificate(Exception):
@@ -57,6 +66,11 @@ class StoreTicketCache:
         ticket = Ticket(stored.token, stored.sign, stored.expires_at.replace(tzinfo=timezone.utc), generated)
         self._memory[key] = ticket
         return ticket
+
+    async def reload(self, cuit, service: str) -> Ticket | None:
+        """The database's ticket, past this process's memory (another process may have stored one)."""
+        self._memory.pop((str(cuit), service), None)
+        return await self.get(cuit, service)
 
     async def put(self, cuit, service: str, ticket: Ticket) -> None:
         stored = StoredTicket(
@@ -114,13 +128,40 @@ class AfipAccess:
 
     async def _credentials(self, cuit: str) -> tuple[str, str]:
         found = await asyncio.to_thread(self.lanes.credentials_of, cuit)
-        if found is not None:
-            return found
         if not self.simulated:
-            raise MissingCertificate(cuit)
-        cert_pem, key_pem = await asyncio.to_thread(generate_test_certificate, int(cuit), f"encola {cuit}")
+            if found is None:
+                raise MissingCertificate(cuit)
+            return found
+        if found is not None and not await self._distrusted_by_simulator(found[0]):
+            return found
+        cert_pem, key_pem = await sim_wsass.obtain(self.http, self.endpoints.wsaa, cuit, f"encola {cuit}", "encola-simulador")
+        log.info("CUIT %s: certificate signed by the simulator's WSASS", cuit, extra={"action": "sim_certificate"})
         await asyncio.to_thread(
-            self.lanes.save_credentials, cuit, cert_pem.decode(), key_pem.decode(), only_if_missing=True
+            self.lanes.save_credentials, cuit, cert_pem, key_pem, only_if_missing=found is None
         )
         # Another process may have won the race; use whatever is stored now.
         return await asyncio.to_thread(self.lanes.credentials_of, cuit)
+
+    async def _distrusted_by_simulator(self, cert_pem: str) -> bool:
+        """Whether a certificate encola made for itself is one the simulator's CA did not sign.
+
+        A certificate the user gave (anything else) is never replaced: the simulator's answer to
+        it is what the user needs to see."""
+        try:
+            certificate = load_certificate(cert_pem)
+        except ValueError:
+            return False
+        issuer_orgs = [a.value for a in certificate.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        self_made = certificate.issuer == certificate.subject and any(
+            str(a.value).startswith("encola ") for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        )
+        if not self_made and sim_wsass.SIMULATOR_ORGANIZATION not in issuer_orgs:
+            return False
+        authority = await sim_wsass.authority(self.http, self.endpoints.wsaa)
+        if authority is None:  # a simulator without WSASS: keep what works with it
+            return False
+        if certificate.issuer == authority.subject:
+            return False
+        log.warning("CUIT %s: the simulator no longer trusts the certificate encola got for it; getting a new one",
+                    cuit_of(certificate), extra={"action": "sim_certificate"})
+        return True

@@ -19,17 +19,19 @@ from encola.afip import (
     AlicIva,
     CaeDetail,
     Credentials,
+    InMemoryTicketCache,
     Rejected,
     TokenRejectedError,
     Tributo,
-    generate_test_certificate,
 )
+from encola.certificates.simulator import obtain_blocking
 from sim_process import SimProcess
 
 pytestmark = pytest.mark.anyio
 ART = timezone(timedelta(hours=-3))
 CUIT = 20123456786
-_CERT = generate_test_certificate(CUIT, "ACME SA")
+_CERT: tuple[bytes, bytes] = (b"", b"")  # signed by the module's simulator (its WSASS), in sim()
+_TICKETS = InMemoryTicketCache()  # the strict WSAA issues one ticket per certificate: every client shares it
 _counter = iter(range(1, 10_000))
 
 
@@ -55,6 +57,8 @@ def factura_a(numero: int, **changes) -> CaeDetail:
 @pytest.fixture(scope="module")
 def sim():
     process = SimProcess()
+    global _CERT
+    _CERT = obtain_blocking(process.base_url, CUIT, "ACME SA")
     yield process
     process.stop()
 
@@ -68,7 +72,7 @@ async def http():
 @pytest.fixture
 async def afip(sim, http):
     httpx.post(sim.base_url + "/_sim/faults", json={"down": False, "latency_ms": 0, "drop_responses": 0, "reject_next": 0})
-    return AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*_CERT), CUIT,
+    return AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*_CERT), CUIT, ticket_cache=_TICKETS,
                       timeouts=AfipTimeouts(connect=2, wsaa_read=5, wsfe_read=5))
 
 
@@ -83,7 +87,8 @@ async def test_auth_flow_issues_a_twelve_hour_ticket_and_reuses_it(afip):
 
 
 async def test_a_cuit_not_in_the_certificate_is_refused_with_600(sim, http):
-    other = AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*_CERT), 30712345671)
+    cert = obtain_blocking(sim.base_url, CUIT, "ACME SA", "otro")  # a ticket of its own
+    other = AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*cert), 30712345671)
     with pytest.raises(TokenRejectedError) as info:
         await other.last_authorized(1, 1)
     assert info.value.errors[0].code == 600

@@ -8,7 +8,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from encola.afip import AfipClient, AfipEndpoints, AfipTimeouts, AlicIva, CaeDetail, Credentials, generate_test_certificate
+from encola.afip import AfipClient, AfipEndpoints, AfipTimeouts, AlicIva, CaeDetail, Credentials
+from encola.certificates.simulator import obtain_blocking
 from sim_process import SimProcess
 
 pytestmark = pytest.mark.anyio
@@ -24,8 +25,8 @@ def detail(n: int) -> CaeDetail:
 
 async def test_numbers_tickets_and_comprobantes_survive_kill_9(tmp_path):
     ledger = str(tmp_path / "afip-sim.sqlite")
-    cert = generate_test_certificate(CUIT, "ACME SA")
     sim = SimProcess(ledger_path=ledger)
+    cert = obtain_blocking(sim.base_url, CUIT, "ACME SA")  # its CA, kept beside the ledger, survives too
     try:
         async with httpx.AsyncClient() as http:
             afip = AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*cert), CUIT,

@@ -21,6 +21,7 @@ from encola.afip import (
     generate_test_certificate,
 )
 from encola.afip_sim import create_app
+from encola.certificates.simulator import signed_by
 
 pytestmark = pytest.mark.anyio
 CUIT = 20123456786
@@ -37,7 +38,8 @@ def detail(n: int) -> CaeDetail:
 
 def client_for(app, **kw) -> tuple[httpx.AsyncClient, AfipClient]:
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim")
-    return http, AfipClient(http, EP, Credentials(*CERT), CUIT, **kw)
+    cert = CERT if not app.state.strict_wsaa else signed_by(app.state.ca, CUIT, "ACME SA")  # its WSASS's
+    return http, AfipClient(http, EP, Credentials(*cert), CUIT, **kw)
 
 
 async def test_strict_wsaa_refuses_a_second_login_while_a_ticket_is_valid():
@@ -50,7 +52,7 @@ async def test_strict_wsaa_refuses_a_second_login_while_a_ticket_is_valid():
 
 
 async def test_lenient_wsaa_issues_a_new_ticket_each_time():
-    http, afip = client_for(create_app())
+    http, afip = client_for(create_app(strict_wsaa=False))
     async with http:
         assert (await afip.wsaa.login()).token != (await afip.wsaa.login()).token
 

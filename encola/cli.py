@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import sys
 
 import click
@@ -37,11 +36,13 @@ def open_store(settings: Settings) -> Store:
 
 @click.group()
 @click.option("--log-level", default="INFO", envvar="ENCOLA_LOG_LEVEL", show_envvar=True)
-def main(log_level: str) -> None:
+@click.option("--log-format", default="text", envvar="ENCOLA_LOG_FORMAT", show_envvar=True,
+              type=click.Choice(["text", "json"], case_sensitive=False), help="json: one JSON object per line.")
+def main(log_level: str, log_format: str) -> None:
     """encola: a self-hosted, TusFacturas-compatible queued invoicing server for AFIP/ARCA."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per AFIP call and hook is noise
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from encola.ops.logs import configure
+
+    configure(log_level, log_format.lower())
 
 
 @main.command("migrate")
@@ -57,9 +58,8 @@ def migrate_command() -> None:
 @click.option("--no-engine", is_flag=True, help="API (and dispatcher) only; emission runs in `encola worker`s.")
 def serve(host: str, port: int, no_engine: bool) -> None:
     """Run the API, the emission engine and the webhook dispatcher in one process."""
-    import uvicorn
-
     from encola.api.app import create_app
+    from encola.ops import serving
     from encola.runtime import build_services
 
     settings = _settings()
@@ -69,12 +69,16 @@ def serve(host: str, port: int, no_engine: bool) -> None:
     app = create_app(build_services(store, settings, with_engine=not no_engine))
     # X-Forwarded-For names the client (for the per-address limits) only from the proxies listed.
     proxies = settings.forwarded_allow_ips
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning",
-                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
+    # SIGTERM: stop gracefully within ENCOLA_SHUTDOWN_GRACE and exit 0 (encola/ops/serving.py).
+    serving.serve(app, host, port, settings.shutdown_grace, access_log=False, log_level="warning",
+                  proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
 
 
 @main.command()
-def worker() -> None:
+@click.option("--ops-host", default="127.0.0.1", show_default=True, help="Address of --ops-port.")
+@click.option("--ops-port", default=None, type=int, envvar="ENCOLA_OPS_PORT", show_envvar=True,
+              help="Serve /healthz, /readyz and /metrics on this port (default: none).")
+def worker(ops_host: str, ops_port: int | None) -> None:
     """Run the emission engine and the webhook dispatcher, without the API."""
     import asyncio
 
@@ -82,7 +86,13 @@ def worker() -> None:
 
     settings = _settings()
     store = open_store(settings)
-    asyncio.run(run_worker(build_services(store, settings, with_engine=True)))
+    services = build_services(store, settings, with_engine=True)
+    if ops_port is not None:
+        from encola.ops.http import ops_app
+        from encola.ops.serving import ops_server
+
+        services.background.append(ops_server(ops_app(store, ["engine", "dispatcher"], settings.metrics_token), ops_host, ops_port))
+    asyncio.run(run_worker(services))
 
 
 @main.command("afip-sim")
@@ -97,13 +107,26 @@ def worker() -> None:
 @click.option("--drop-ratio", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Drop this fraction of FECAESolicitar answers after processing them.")
 @click.option("--ledger", default=None, type=click.Path(dir_okay=False), help="SQLite file for a durable ledger.")
+@click.option("--lenient-wsaa", is_flag=True,
+              help="Trust any certificate with a CUIT and issue a new ticket on every login (the old, kinder WSAA).")
 def afip_sim(host: str, port: int, latency_ms: int, latency_p99_ms: int, concurrency_mode: str, drop_ratio: float,
-             ledger: str | None) -> None:
-    """Run the AFIP simulator (WSAA + WSFEv1 over SOAP, plus /_sim control endpoints)."""
+             ledger: str | None, lenient_wsaa: bool) -> None:
+    """Run the AFIP simulator (WSAA + WSFEv1 over SOAP, plus /_sim control endpoints).
+
+    \b
+    Its WSAA is as strict as AFIP's: it trusts only certificates it signed itself (its CA is
+    kept beside --ledger, or in memory without one) and refuses a second login while a ticket
+    of that certificate is valid (coe.alreadyAuthenticated). Getting a certificate, as AFIP's
+    WSASS gives one for homologación:
+      encola cert new --cuit 20123456786 --razon-social "ACME SA" --simulator http://127.0.0.1:8900
+    or, with a CSR of your own:
+      curl --data-binary @acme.csr http://127.0.0.1:8900/_sim/wsass > acme.crt
+    encola itself needs nothing: `encola pdv create` without --cert pointed at the simulator
+    (ENCOLA_AFIP_URL) gets a certificate signed by it. See docs/going-live.md."""
     from encola.afip_sim.server import serve as serve_simulator
 
     serve_simulator(host, port, latency_ms=latency_ms, ledger_path=ledger, concurrency_mode=concurrency_mode,
-                    latency_p99_ms=latency_p99_ms, drop_ratio=drop_ratio)
+                    latency_p99_ms=latency_p99_ms, drop_ratio=drop_ratio, strict_wsaa=not lenient_wsaa)
 
 
 @main.group()
@@ -198,14 +221,18 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
     issuer = _issuer_values(domicilio, iibb, inicio_actividades, logo, mail_reply_to, clearing=False)
     spec = PdvSpec(cuit, punto_venta, condicion_iva, razon_social, conceptos, webhook, webhook_token, **issuer)
     _exit_on(check_spec(spec, settings.webhook_allow_private))
+    from encola.pdv_at_afip import before_provisioning, after_provisioning
+
+    afip_note = before_provisioning(settings, cuit, punto_venta)  # the simulator's registry (exits if unreachable)
     store = open_store(settings)
     try:
         done = provision(store, spec, workspace_cuit=workspace_cuit)
     except CuitOwnedElsewhere as exc:
         raise click.ClickException(str(exc)) from None
     if cert_file or key_file:
-        _save_certificate(store, cuit, cert_file, key_file)
+        click.echo(_save_certificate(store, cuit, cert_file, key_file), err=True)
     click.echo(json.dumps({**done.credentials.as_json(), "webhook_token": done.webhook_token, "webhook_secret": done.webhook_secret}))
+    after_provisioning(afip_note, store, settings, cuit, punto_venta)  # AFIP's check, or the simulator's note
 
 
 @pdv.command("update")
@@ -255,19 +282,13 @@ def pdv_update(cuit, punto_venta, razon_social, condicion_iva, webhook, webhook_
     click.echo("ok")
 
 
-def _save_certificate(store, cuit, cert_file, key_file) -> None:
-    from encola.afip import load_certificate, load_private_key
+def _save_certificate(store, cuit, cert_file, key_file) -> str:
+    """Check the pair against the CUIT (encola/afip/certs.py), store it sealed; describe it."""
+    from encola.certificates.cli import describe, save_checked
 
     if not (cert_file and key_file):
         raise click.UsageError("--cert and --key go together")
-    cert_pem, key_pem = cert_file.read(), key_file.read()
-    try:
-        load_certificate(cert_pem.encode())
-        load_private_key(key_pem.encode())
-    except Exception as exc:  # whatever the parser says, the user needs to see it
-        raise click.ClickException(f"certificate or key not readable: {exc}") from None
-    if not store.save_credentials(cuit, cert_pem, key_pem, only_if_missing=False):
-        raise click.ClickException(f"no workspace holds CUIT {cuit}: create one of its points of sale first")
+    return describe(save_checked(store, cuit, cert_file.read(), key_file.read()))
 
 
 @pdv.command("cert")
@@ -276,7 +297,7 @@ def _save_certificate(store, cuit, cert_file, key_file) -> None:
 @click.option("--key", "key_file", type=click.File("r"), required=True, help="Its private key (PEM).")
 def pdv_cert(cuit, cert_file, key_file) -> None:
     """Set the AFIP certificate and key of a CUIT (all its points of sale)."""
-    _save_certificate(open_store(_settings()), cuit, cert_file, key_file)
+    click.echo(_save_certificate(open_store(_settings()), cuit, cert_file, key_file))
     click.echo("ok")
 
 
@@ -356,11 +377,19 @@ from encola.webhooks.commands import hooks, rotate_webhook_secret  # noqa: E402
 
 main.add_command(hooks)
 main.add_command(mail)
+from encola.ops.commands import register as register_ops_commands  # noqa: E402
+
+register_ops_commands(main, hooks)  # status, invoices list/show, hooks retry
 pdv.add_command(rotate_webhook_secret)
 
 from encola.console.cli import operator  # noqa: E402
 
 main.add_command(operator)  # encola operator create/password/list (the console's accounts)
+
+from encola.certificates.cli import afip as afip_commands, cert  # noqa: E402
+
+main.add_command(cert)  # encola cert new
+main.add_command(afip_commands)  # encola afip check
 
 
 if __name__ == "__main__":  # pragma: no cover

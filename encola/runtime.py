@@ -121,7 +121,9 @@ def build_engine(store: Store, settings: Settings, services: Services | None = N
     )
     access = AfipAccess(lanes, http, endpoints, simulated=simulated, timeouts=timeouts)
     config = LaneConfig(batch_size=settings.afip_batch_size, unknown_grace_seconds=settings.afip_timeout + 5)
-    return Engine(lanes, access, store.clock, config=config, max_lanes=settings.max_lanes)
+    engine = Engine(lanes, access, store.clock, config=config, max_lanes=settings.max_lanes)
+    engine.shutdown_grace = settings.shutdown_grace
+    return engine
 
 
 async def run_worker(services: Services) -> None:

@@ -135,6 +135,10 @@ class Settings:
     mail_retry_schedule: tuple[float, ...] = DEFAULT_MAIL_RETRY_SCHEDULE
     mail_timeout: float = 30.0  # one message: connect, hand over, the server's answer
     mail_concurrency: int = 8  # messages in flight to the SMTP server per process (its connections)
+    # Operations (encola/ops, docs/operations.md): how long a stop waits for requests, lanes and
+    # deliveries in flight; the bearer token /metrics asks for (None: open).
+    shutdown_grace: float = 20.0
+    metrics_token: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -210,6 +214,10 @@ class Settings:
         if env.get("ENCOLA_DOCUMENT_CACHE_MB", "").strip():
             values["document_cache_bytes"] = _int(env, "ENCOLA_DOCUMENT_CACHE_MB", 0) * 1024 * 1024
         values.update(_mail_values(env))
+        if env.get("ENCOLA_SHUTDOWN_GRACE", "").strip():
+            values["shutdown_grace"] = _positive_duration(env, "ENCOLA_SHUTDOWN_GRACE")
+        if env.get("ENCOLA_METRICS_TOKEN", "").strip():
+            values["metrics_token"] = env["ENCOLA_METRICS_TOKEN"].strip()
         return cls(**values)
 
     @property

@@ -23,6 +23,7 @@ import ssl
 import aiohttp
 import httpx
 
+from encola.afip import observe
 from encola.afip.errors import AfipConnectionError, AfipNotSentError
 
 
@@ -30,9 +31,11 @@ async def post(
     http: "Http", url: str, body: bytes, headers: dict[str, str], timeout: httpx.Timeout
 ) -> tuple[int, bytes]:
     """POST through either client (see the module's docstring); returns the status and the body."""
-    if isinstance(http, (AiohttpTransport, ObservedHttp)):
+    if isinstance(http, ObservedHttp):
         return await http.post(url, body, headers, timeout)
-    return await _post_httpx(http, url, body, headers, timeout)
+    if isinstance(http, AiohttpTransport):
+        return await observe.observed(http.post(url, body, headers, timeout), url, body, headers)
+    return await observe.observed(_post_httpx(http, url, body, headers, timeout), url, body, headers)
 
 
 async def _post_httpx(

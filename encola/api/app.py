@@ -33,6 +33,8 @@ from encola.console.app import Console
 from encola.documents.http import Documents
 from encola.domain.errors import Error, err
 from encola.engine.afip_health import HealthRecorder
+from encola.ops import health as ops_health
+from encola.ops.http import RequestMetrics, ops_routes
 from encola.settings import Settings
 from encola.store.store import NewEvent, Pdv, Store
 from encola.webhooks import redelivery
@@ -98,6 +100,7 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         stop = asyncio.Event()
+        ops_health.reset()
         runners = list(services.background)
         if run_dispatcher:
             runners.append(services.dispatcher.run)
@@ -237,7 +240,10 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     async def health() -> Response:
         return json_response({"status": "ok"})
 
-    return IntakeFirst(app, intake_routes)
+    # /healthz, /readyz, /metrics (encola/ops, docs/operations.md); every request counted.
+    loops = (["dispatcher"] if run_dispatcher else []) + (["engine"] if services.engine is not None else [])
+    app.router.routes.extend(ops_routes(store, loops, settings.metrics_token))
+    return RequestMetrics(IntakeFirst(app, intake_routes))
 
 
 class IntakeFirst:

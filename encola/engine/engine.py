@@ -14,11 +14,15 @@ import os
 import socket
 import time
 import uuid
+from datetime import timedelta
 from typing import Callable
 
 from encola.clock import Clock
 from encola.engine.afip_access import AfipAccess, MissingCertificate
+from encola.engine.batch_size import BatchSizes
 from encola.engine.lane import LaneBackoff, LaneConfig, LaneRun
+from encola.engine.pipelining import PipelinePolicy
+from encola.ops import health, metrics
 from encola.store.lanes import Lane, LaneStore, Lease, LeaseLost
 
 log = logging.getLogger("encola.engine")
@@ -26,6 +30,9 @@ POLL_SECONDS = 0.25  # without notifications (SQLite); PostgreSQL workers LISTEN
 MIN_TICK_SECONDS = 0.02
 EXECUTOR_THREADS = 32
 MISSING_CERTIFICATE_BACKOFF = 60.0
+ATTEMPTS_KEPT_DAYS = 90  # afip_attempts older than this are pruned (the console's history)
+PRUNE_EVERY_SECONDS = 3600.0
+SHUTDOWN_GRACE_SECONDS = 20.0  # at a stop, lanes finish the batch at AFIP within this, or are handed back
 
 
 class Engine:
@@ -52,6 +59,11 @@ class Engine:
         self._running: dict[Lane, asyncio.Task] = {}
         self._not_before: dict[Lane, float] = {}
         self._wake = asyncio.Event()
+        self.pipelining = PipelinePolicy()  # per lane, learned from AFIP's answers (pipelining.py)
+        self.batch_sizes = BatchSizes()  # AFIP's FECompTotXRequest per environment
+        self._next_prune = 0.0
+        self.shutdown_grace = SHUTDOWN_GRACE_SECONDS
+        self._draining = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -69,6 +81,8 @@ class Engine:
                     await self.tick()
                 except Exception:  # the loop must survive a database hiccup
                     log.exception("engine tick failed", extra={"action": "engine_tick"})
+                else:
+                    health.beat("engine")
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
                 await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
@@ -76,6 +90,13 @@ class Engine:
                     waiter.cancel()
                 await asyncio.sleep(MIN_TICK_SECONDS)  # many wake-ups in a burst make one tick
         finally:
+            # A stop: running lanes take no new batch (see _Draining) and settle the one at AFIP;
+            # those still running after the grace are cancelled and their leases released, so
+            # another worker reconciles their numbered invoices with AFIP (nothing lost or doubled).
+            self._draining = True
+            if self._running:
+                log.info("stopping: %d lanes finish their batches", len(self._running), extra={"action": "shutdown"})
+                await asyncio.wait(list(self._running.values()), timeout=self.shutdown_grace)
             for task in self._running.values():
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
@@ -83,6 +104,10 @@ class Engine:
 
     async def tick(self) -> None:
         """Start a task for every due lane this worker can take."""
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            older_than = self.clock.now() - timedelta(days=ATTEMPTS_KEPT_DAYS)
+            await asyncio.to_thread(self.lanes.store.prune_afip_attempts, older_than)
         if len(self._running) >= self.max_lanes:
             return
         due = await asyncio.to_thread(self.lanes.due_lanes, self.clock.today(), self.holder)
@@ -116,7 +141,8 @@ class Engine:
         heartbeat = asyncio.create_task(self._heartbeat(lease))
         try:
             client = await self.afip.client(lane.cuit)
-            emitted = await LaneRun(lease, self.lanes, client, self.clock, self.config, self.on_results).run()
+            emitted = await LaneRun(lease, _Draining(self.lanes, self), client, self.clock, self.config, self.on_results,
+                                   pipelining=self.pipelining, batch_sizes=self.batch_sizes).run()
             if emitted:
                 log.info("lane %s emitted %d", lane, emitted, extra={"action": "emit", "lane": str(lane)})
             self._not_before.pop(lane, None)
@@ -130,6 +156,7 @@ class Engine:
             if await asyncio.to_thread(self.lanes.discard_waiting_in_lane, lease, reason):
                 self.on_results()
         except LeaseLost:
+            metrics.LEASE_TAKEOVERS.inc()
             log.warning("lane %s: lease lost, another worker continues", lane, extra={"action": "lease_lost"})
         except Exception:
             log.exception("lane %s failed", lane, extra={"action": "lane_error"})
@@ -150,3 +177,18 @@ class Engine:
                 await asyncio.to_thread(self.lanes.heartbeat, lease)
             except LeaseLost:
                 return
+
+
+class _Draining:
+    """The lane store as a lane run sees it: once the engine is stopping, no further batch is due,
+    so the run settles what it sent and returns."""
+
+    def __init__(self, lanes: LaneStore, engine: Engine):
+        self._lanes = lanes
+        self._engine = engine
+
+    def __getattr__(self, name):
+        return getattr(self._lanes, name)
+
+    def next_batch(self, *args, **kwargs):
+        return [] if self._engine._draining else self._lanes.next_batch(*args, **kwargs)

@@ -29,6 +29,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from encola.clock import Clock
+from encola.ops import health, metrics
 from encola.settings import Settings
 from encola.store.store import Attempt, HookEvent, Store
 from encola.webhooks.retry import next_retry_at, retry_after_seconds  # noqa: F401 — re-exported
@@ -39,7 +40,6 @@ POLL_SECONDS = 0.5  # also picks up events written by other processes
 GATHER_SECONDS = 0.05  # a steady stream is claimed in batches, not one claim per event
 BACKLOG_GATHER_SECONDS = 0.005  # with a backlog, claim again once a few slots have freed
 RECORD_GATHER_SECONDS = 0.005  # attempts finishing together are recorded in one transaction
-STOP_GRACE_SECONDS = 5.0  # deliveries in flight at shutdown get this long, then are dropped
 RECORD_RETRY_SECONDS = 1.0
 # Events leased per sending slot: one being sent and three waiting behind it, so an endpoint's next
 # event goes out the moment one is answered, while its attempt is recorded and more are claimed.
@@ -149,6 +149,7 @@ class Dispatcher:
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            health.beat("dispatcher")
             backlogged, claimed = 0, False
             if any(kind.capacity > len(kind.inflight) for kind in self.kinds.values()):
                 self._wake.clear()
@@ -199,6 +200,7 @@ class Dispatcher:
                     # leave it, unsent and unrecorded; it is claimed again when the lease lapses.
                     return
                 attempt = await kind.sender.attempt(event)
+                metrics.delivery_outcome(kind.sender.kind, attempt.delivered, attempt.next_attempt_at)
         finally:
             endpoint[1] -= 1
             if not endpoint[1]:
@@ -240,7 +242,7 @@ class Dispatcher:
         inflight = {task for kind in self.kinds.values() for task in kind.inflight}
         if not inflight:
             return
-        _, pending = await asyncio.wait(inflight, timeout=STOP_GRACE_SECONDS)
+        _, pending = await asyncio.wait(inflight, timeout=self.settings.shutdown_grace)  # then dropped: leases lapse, sent again
         for task in pending:
             task.cancel()
         if pending:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from encola.afip_sim import wsaa
+from encola.afip_sim import soap_version, wsaa
 from encola.afip_sim import concurrency
 from encola.afip_sim import wsass
 from encola.afip_sim.ca import SimulatorCA
@@ -65,26 +65,34 @@ def create_app(
     async def login_cms(request: Request) -> Response:
         if request.method == "GET":
             return _wsdl("wsaa")
-        status, body = wsaa.login(await request.body(), ledger, clock(), strict=strict_wsaa, ca=ca)
+        request_body = await request.body()
+        soap = soap_version.read_request(None, None, request_body)  # Axis: the envelope says which SOAP
+        status, body = wsaa.login(request_body, ledger, clock(), strict=strict_wsaa, ca=ca)
         await delay()
-        return Response(body, status_code=status, media_type=XML)
+        return Response(soap_version.in_version(body, soap.version), status_code=status,
+                        media_type=soap_version.CONTENT_TYPE[soap.version])
 
     async def wsfe(request: Request) -> Response:
         if request.method == "GET":
             return _wsdl("wsfev1")
         body = await request.body()
+        soap = soap_version.read_request(request.headers.get("content-type"), request.headers.get("soapaction"), body)
+        if soap.mismatch:
+            return Response(soap_version.version_mismatch_fault(soap), status_code=500,
+                            media_type=soap_version.CONTENT_TYPE[soap.version])
         if faults.down:
             await delay()
             return Response(DOWN_BODY, status_code=503, media_type="text/html")
         # service.handle is synchronous: one request at a time touches the ledger. The lane rules
         # (inorder | reorder | busy) and the latency are concurrency.py's.
         answer: Answer = await lanes.serve(
-            body, service.handle, faults.latency_ms,
+            body, lambda raw: service.handle(raw, soap.action), faults.latency_ms,
             lambda: Answer(200, concurrency.busy_body(clock(), service.ambiente)),
         )
         if answer.drop:
             await _drop(request)
-        return Response(answer.body, status_code=answer.status, media_type=XML)
+        return Response(soap_version.in_version(answer.body, soap.version), status_code=answer.status,
+                        media_type=soap_version.CONTENT_TYPE[soap.version])
 
     async def comprobantes(request: Request) -> Response:
         return JSONResponse([

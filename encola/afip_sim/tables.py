@@ -1,15 +1,27 @@
-"""AFIP code tables the simulator answers with and validates against (README §7)."""
+"""AFIP's code tables as WSFEv1's FEParamGet* operations publish them (README §7).
+
+Rows, descriptions, order and FchDesde are those AFIP's homologación answered in the recorded
+conversations (reference/afip/recorded/wsfev1/test_main_parametros.yaml, July 2021), except where a
+comment names a later change. Every row is (Id, Desc, FchDesde); FchHasta is always AFIP's "NULL".
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-# (id, description, fch_desde)
+# FEParamGetTiposCbte, in AFIP's order. 51–54 were "M" until manual v4.1; AFIP renamed them
+# "A con leyenda" (the 2026 sandbox answers so, README §7.1).
 TIPOS_CBTE = [
     (1, "Factura A", "20100917"), (2, "Nota de Débito A", "20100917"), (3, "Nota de Crédito A", "20100917"),
-    (4, "Recibos A", "20100917"), (5, "Notas de Venta al contado A", "20100917"),
     (6, "Factura B", "20100917"), (7, "Nota de Débito B", "20100917"), (8, "Nota de Crédito B", "20100917"),
+    (4, "Recibos A", "20100917"), (5, "Notas de Venta al contado A", "20100917"),
     (9, "Recibos B", "20100917"), (10, "Notas de Venta al contado B", "20100917"),
+    (63, "Liquidacion A", "20100917"), (64, "Liquidacion B", "20100917"),
+    (34, "Cbtes. A del Anexo I, Apartado A,inc.f),R.G.Nro. 1415", "20100917"),
+    (35, "Cbtes. B del Anexo I,Apartado A,inc. f),R.G. Nro. 1415", "20100917"),
+    (39, "Otros comprobantes A que cumplan con R.G.Nro. 1415", "20100917"),
+    (40, "Otros comprobantes B que cumplan con R.G.Nro. 1415", "20100917"),
+    (60, "Cta de Vta y Liquido prod. A", "20100917"), (61, "Cta de Vta y Liquido prod. B", "20100917"),
     (11, "Factura C", "20110330"), (12, "Nota de Débito C", "20110330"), (13, "Nota de Crédito C", "20110330"),
     (15, "Recibo C", "20110330"), (49, "Comprobante de Compra de Bienes Usados a Consumidor Final", "20130401"),
     (51, "Factura A con leyenda Operación sujeta a retención", "20150522"),
@@ -49,36 +61,132 @@ def cbte_class(cbte_tipo: int) -> str:
     return "49"
 
 
+# FEParamGetTiposDoc: 0–24 are the provincial identity cards, named after their province.
 TIPOS_DOC = [
-    (80, "CUIT"), (86, "CUIL"), (87, "CDI"), (89, "LE"), (90, "LC"), (91, "CI Extranjera"), (92, "en trámite"),
-    (93, "Acta Nacimiento"), (94, "Pasaporte"), (95, "CI Bs. As. RNP"), (96, "DNI"), (99, "Doc. (Otro)"),
-    (30, "Certificado de Migración"), (88, "Usado por Anses para Padrón"),
-] + [(n, f"CI Provincial {n}") for n in range(0, 25)]
-VALID_DOC_TIPOS = {d for d, _ in TIPOS_DOC}
-
-TIPOS_IVA = [
-    ("3", "0%", Decimal("0")), ("4", "10.5%", Decimal("0.105")), ("5", "21%", Decimal("0.21")),
-    ("6", "27%", Decimal("0.27")), ("8", "5%", Decimal("0.05")), ("9", "2.5%", Decimal("0.025")),
+    (80, "CUIT", "20080725"), (86, "CUIL", "20080725"), (87, "CDI", "20080725"), (89, "LE", "20080725"),
+    (90, "LC", "20080725"), (91, "CI Extranjera", "20080725"), (92, "en trámite", "20080725"),
+    (93, "Acta Nacimiento", "20080725"), (95, "CI Bs. As. RNP", "20080725"), (96, "DNI", "20080725"),
+    (94, "Pasaporte", "20080725"), (0, "CI Policía Federal", "20080725"), (1, "CI Buenos Aires", "20080725"),
+    (2, "CI Catamarca", "20080725"), (3, "CI Córdoba", "20080725"), (4, "CI Corrientes", "20080728"),
+    (5, "CI Entre Ríos", "20080728"), (6, "CI Jujuy", "20080728"), (7, "CI Mendoza", "20080728"),
+    (8, "CI La Rioja", "20080728"), (9, "CI Salta", "20080728"), (10, "CI San Juan", "20080728"),
+    (11, "CI San Luis", "20080728"), (12, "CI Santa Fe", "20080728"), (13, "CI Santiago del Estero", "20080728"),
+    (14, "CI Tucumán", "20080728"), (16, "CI Chaco", "20080728"), (17, "CI Chubut", "20080728"),
+    (18, "CI Formosa", "20080728"), (19, "CI Misiones", "20080728"), (20, "CI Neuquén", "20080728"),
+    (21, "CI La Pampa", "20080728"), (22, "CI Río Negro", "20080728"), (23, "CI Santa Cruz", "20080728"),
+    (24, "CI Tierra del Fuego", "20080728"), (99, "Doc. (Otro)", "20080728"),
 ]
-IVA_RATES = {int(i): r for i, _, r in TIPOS_IVA}
+VALID_DOC_TIPOS = {d for d, _, _ in TIPOS_DOC}
 
-TIPOS_CONCEPTO = [(1, "Producto"), (2, "Servicios"), (3, "Productos y Servicios")]
+# FEParamGetTiposIva: (Id as AFIP writes it, Desc, FchDesde); rates apart for the arithmetic rules.
+TIPOS_IVA = [
+    ("3", "0%", "20090220"), ("4", "10.5%", "20090220"), ("5", "21%", "20090220"), ("6", "27%", "20090220"),
+    ("8", "5%", "20141020"), ("9", "2.5%", "20141020"),
+]
+IVA_RATES = {3: Decimal("0"), 4: Decimal("0.105"), 5: Decimal("0.21"), 6: Decimal("0.27"),
+             8: Decimal("0.05"), 9: Decimal("0.025")}
+
+TIPOS_CONCEPTO = [(1, "Producto", "20100917"), (2, "Servicios", "20100917"), (3, "Productos y Servicios", "20100917")]
 
 TIPOS_TRIBUTO = [
-    (1, "Impuestos nacionales"), (2, "Impuestos provinciales"), (3, "Impuestos municipales"),
-    (4, "Impuestos Internos"), (5, "IIBB"), (6, "Percepción de IVA"), (7, "Percepción de IIBB"),
-    (8, "Percepciones por Impuestos Municipales"), (9, "Otras Percepciones"),
-    (13, "Percepción de IVA a no Categorizado"), (99, "Otro"),
+    (1, "Impuestos nacionales", "20100917"), (2, "Impuestos provinciales", "20100917"),
+    (3, "Impuestos municipales", "20100917"), (4, "Impuestos Internos", "20100917"), (99, "Otro", "20100917"),
+    (5, "IIBB", "20170719"), (6, "Percepción de IVA", "20170719"), (7, "Percepción de IIBB", "20170719"),
+    (8, "Percepciones por Impuestos Municipales", "20170719"), (9, "Otras Percepciones", "20170719"),
+    (13, "Percepción de IVA a no Categorizado", "20170719"),
 ]
-VALID_TRIBUTOS = {t for t, _ in TIPOS_TRIBUTO}
+VALID_TRIBUTOS = {t for t, _, _ in TIPOS_TRIBUTO}
 
+# FEParamGetTiposMonedas: AFIP's 50 currencies in AFIP's order.
 MONEDAS = [
-    ("PES", "Pesos Argentinos"), ("DOL", "Dólar Estadounidense"), ("002", "Dólar Libre EEUU"),
-    ("060", "Euro"), ("012", "Real"), ("021", "Libra Esterlina"), ("019", "Yens"), ("018", "Dólar Canadiense"),
-    ("009", "Franco Suizo"), ("033", "Peso Chileno"), ("011", "Pesos Uruguayos"), ("029", "Guaraníes"),
-    ("064", "Yuan (Rep. Pop. China)"),
+    ("PES", "Pesos Argentinos", "20090403"), ("DOL", "Dólar Estadounidense", "20090403"),
+    ("002", "Dólar Libre EEUU", "20090416"), ("007", "Florines Holandeses", "20090403"),
+    ("010", "Pesos Mejicanos", "20090403"), ("011", "Pesos Uruguayos", "20090403"),
+    ("014", "Coronas Danesas", "20090403"), ("015", "Coronas Noruegas", "20090403"),
+    ("016", "Coronas Suecas", "20090403"), ("018", "Dólar Canadiense", "20090403"),
+    ("019", "Yens", "20090403"), ("021", "Libra Esterlina", "20090403"),
+    ("023", "Bolívar Venezolano", "20090403"), ("024", "Corona Checa", "20090403"),
+    ("025", "Dinar Yugoslavo", "20090403"), ("026", "Dólar Australiano", "20090403"),
+    ("027", "Dracma Griego", "20090403"), ("028", "Florín (Antillas Holandesas)", "20090403"),
+    ("029", "Güaraní", "20090403"), ("031", "Peso Boliviano", "20090403"),
+    ("032", "Peso Colombiano", "20090403"), ("033", "Peso Chileno", "20090403"),
+    ("034", "Rand Sudafricano", "20090403"), ("036", "Sucre Ecuatoriano", "20090403"),
+    ("051", "Dólar de Hong Kong", "20090403"), ("052", "Dólar de Singapur", "20090403"),
+    ("053", "Dólar de Jamaica", "20090403"), ("054", "Dólar de Taiwan", "20090403"),
+    ("055", "Quetzal Guatemalteco", "20090403"), ("056", "Forint (Hungría)", "20090403"),
+    ("057", "Baht (Tailandia)", "20090403"), ("059", "Dinar Kuwaiti", "20090403"),
+    ("012", "Real", "20090403"), ("030", "Shekel (Israel)", "20090403"),
+    ("035", "Nuevo Sol Peruano", "20090403"), ("060", "Euro", "20090403"),
+    ("040", "Lei Rumano", "20090415"), ("042", "Peso Dominicano", "20090415"),
+    ("043", "Balboas Panameñas", "20090415"), ("044", "Córdoba Nicaragüense", "20090415"),
+    ("045", "Dirham Marroquí", "20090415"), ("046", "Libra Egipcia", "20090415"),
+    ("047", "Riyal Saudita", "20090415"), ("061", "Zloty Polaco", "20090415"),
+    ("062", "Rupia Hindú", "20090415"), ("063", "Lempira Hondureña", "20090415"),
+    ("064", "Yuan (Rep. Pop. China)", "20090415"), ("009", "Franco Suizo", "20091110"),
+    ("041", "Derechos Especiales de Giro", "20100125"), ("049", "Gramos de Oro Fino", "20100125"),
 ]
-VALID_MONEDAS = {m for m, _ in MONEDAS}
+VALID_MONEDAS = {m for m, _, _ in MONEDAS}
+
+# FEParamGetTiposOpcional: Id is a string on the wire.
+TIPOS_OPCIONAL = [
+    ("2", "RG Empresas Promovidas - Indentificador de proyecto vinculado a Régimen de Promoción Industrial", "20100917"),
+    ("91", "RG Bienes Usados 3411 - Nombre y Apellido o Denominación del vendedor del bien usado.", "20130401"),
+    ("92", "RG Bienes Usados 3411 - Nacionalidad del vendedor del bien usado.", "20130401"),
+    ("93", "RG Bienes Usados 3411 - Domicilio del vendedor del bien usado.", "20130401"),
+    ("5", "Excepcion computo IVA Credito Fiscal", "20141016"),
+    ("61", "RG 3668 Impuesto al Valor Agregado - Art.12 IVA Firmante Doc Tipo", "20141016"),
+    ("62", "RG 3668 Impuesto al Valor Agregado - Art.12 IVA Firmante Doc Nro", "20141016"),
+    ("7", "RG 3668 Impuesto al Valor Agregado - Art.12 IVA Carácter del Firmante", "20141016"),
+    ("10", "RG 3.368 Establecimientos de educación pública de gestión privada - Actividad Comprendida", "20150605"),
+    ("1011", "RG 3.368 Establecimientos de educación pública de gestión privada - Tipo de Documento", "20150605"),
+    ("1012", "RG 3.368 Establecimientos de educación pública de gestión privada - Número de Documento", "20150605"),
+    ("11", "RG 2.820 Operaciones económicas vinculadas con bienes inmuebles - Actividad Comprendida", "20150605"),
+    ("12", "RG 3.687 Locación temporaria de inmuebles con fines turísticos - Actividad Comprendida", "20150605"),
+    ("13", "RG 2.863 Representantes de Modelos", "20160101"),
+    ("14", "RG 2.863 Agencias de publicidad", "20160101"),
+    ("15", "RG 2.863 Personas físicas que desarrollen actividad de modelaje", "20160101"),
+    ("17", "RG 4004-E Locación de inmuebles destino 'casa-habitación'. Dato 2 (dos) = facturación directa / "
+           "Dato 1 (uno) = facturación a través de intermediario", "20170309"),
+    ("1801", "RG 4004-E Locación de inmuebles destino 'casa-habitación'. Clave Única de Identificación Tributaria (CUIT).",
+     "20170309"),
+    ("1802", "RG 4004-E Locación de inmuebles destino 'casa-habitación'. Apellido y nombres, denominación y/o razón social.",
+     "20170309"),
+    ("2101", "Factura de Crédito Electrónica MiPyMEs (FCE) - CBU del Emisor", "20181226"),
+    ("2102", "Factura de Crédito Electrónica MiPyMEs (FCE) - Alias del Emisor", "20181226"),
+    ("22", "Factura de Crédito Electrónica MiPyMEs (FCE) - Anulación", "20181226"),
+    ("23", "Factura de Crédito Electrónica MiPyMEs (FCE) - Referencia Comercial", "20190308"),
+    ("27", "Factura de Credito Electronica MiPyMEs (FCE) - Transferencia", "20201126"),
+]
+VALID_OPCIONALES = {o for o, _, _ in TIPOS_OPCIONAL}
+
+# FEParamGetTiposPaises (Id short, Desc; no dates on the wire). AFIP's country codes (the ones
+# WSFEX also uses). No recorded answer exists, so this is a selection: the Americas, the main
+# trading partners and "otros"; the full list is AFIP's to publish. Documented in docs/afip.md.
+PAISES = [
+    (200, "ARGENTINA"), (202, "BOLIVIA"), (203, "BRASIL"), (204, "CANADA"), (205, "COLOMBIA"), (206, "COSTA RICA"),
+    (207, "CUBA"), (208, "CHILE"), (210, "ECUADOR"), (211, "EL SALVADOR"), (212, "ESTADOS UNIDOS"),
+    (213, "GUATEMALA"), (215, "HAITI"), (216, "HONDURAS"), (217, "JAMAICA"), (218, "MEXICO"), (219, "NICARAGUA"),
+    (220, "PANAMA"), (221, "PARAGUAY"), (222, "PERU"), (223, "PUERTO RICO"), (225, "URUGUAY"),
+    (226, "VENEZUELA"), (310, "CHINA"), (320, "JAPON"), (410, "ESPAÑA"), (412, "FRANCIA"), (417, "ITALIA"),
+    (426, "REINO UNIDO"), (438, "ALEMANIA"),
+]
+
+# FEParamGetActividades (RG 5259): a represented CUIT's activities from AFIP's registry (Id = the
+# NAES code, Orden = 1 for the main one). The simulator has no registry: every CUIT answers these.
+ACTIVIDADES = [
+    (620100, 1, "SERVICIOS DE CONSULTORES EN INFORMÁTICA Y SUMINISTROS DE PROGRAMAS DE INFORMÁTICA"),
+    (474010, 2, "VENTA AL POR MENOR DE EQUIPOS, PERIFÉRICOS, ACCESORIOS Y PROGRAMAS DE INFORMÁTICA"),
+    (702099, 3, "SERVICIOS DE ASESORAMIENTO, DIRECCIÓN Y GESTIÓN EMPRESARIAL N.C.P."),
+]
+
+# FEParamGetCotizacion: the simulator's official rates (pesos per unit), fixed so that runs are
+# reproducible; DOL is the rate AFIP answered in the recorded conversation.
+COTIZACIONES = {
+    "PES": Decimal("1"), "DOL": Decimal("101.202"), "002": Decimal("101.202"), "060": Decimal("120.1183"),
+    "012": Decimal("19.88"), "021": Decimal("139.7385"), "019": Decimal("0.9184"), "018": Decimal("80.8453"),
+    "009": Decimal("110.4826"), "033": Decimal("0.1339"), "011": Decimal("2.2963"), "029": Decimal("0.0151"),
+    "064": Decimal("15.6151"),
+}
 
 # id, description, classes it may be used with (README §7.6)
 CONDICIONES_IVA = [

@@ -32,6 +32,10 @@ class BadRequest(Exception):
     """The request cannot be deserialized (AFIP answers a soap:Client fault)."""
 
 
+class UnknownOperation(Exception):
+    """The SOAP action (or the Body's element) names no WSFEv1 operation (a soap:Client fault)."""
+
+
 def local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
@@ -47,6 +51,40 @@ def parse_envelope(body: bytes) -> etree._Element:
     if local(root.tag) != "Envelope" or not ops:
         raise BadRequest("No es un sobre SOAP")
     return ops[0]
+
+
+def body_operation(body: bytes) -> etree._Element | None:
+    """The operation element inside the SOAP Body (1.1 or 1.2), or None when the Body is empty."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise BadRequest(f"XML invalido: {exc}") from None
+    soap_body = next((c for c in root if local(c.tag) == "Body"), None)
+    if local(root.tag) != "Envelope" or soap_body is None:
+        raise BadRequest("No es un sobre SOAP")
+    return next((c for c in soap_body if isinstance(c.tag, str)), None)
+
+
+def route(action: str | None, op: etree._Element | None, known: set[str] | frozenset[str]) -> tuple[str, etree._Element]:
+    """The operation to run, as ASP.NET picks it: by the SOAP action when the client sent one
+    (then the Body must hold that operation's element, or be empty), else by the Body's element."""
+    if action:
+        name = action[len(FEV1):] if action.startswith(FEV1) else ""
+        if name not in known:
+            raise UnknownOperation(f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
+        if op is None:
+            return name, etree.Element(f"{{{FEV1}}}{name}")  # an empty Body: every field missing
+        if etree.QName(op).namespace != FEV1 or local(op.tag) != name:
+            qname = etree.QName(op)
+            raise BadRequest(f"There is an error in XML document (1, 1). ---> <{qname.localname} "
+                             f"xmlns='{qname.namespace or ''}'> was not expected.")
+        return name, op
+    if op is None:
+        raise UnknownOperation("Server did not recognize the value of HTTP Header SOAPAction: .")
+    name = local(op.tag)
+    if etree.QName(op).namespace != FEV1 or name not in known:
+        raise UnknownOperation(f"Server did not recognize the value of HTTP Header SOAPAction: {name}.")
+    return name, op
 
 
 def find(el: etree._Element | None, name: str) -> etree._Element | None:

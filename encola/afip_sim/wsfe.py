@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Callable
 
 from lxml import etree
 
-from encola.afip_sim import rules, tables
+from encola.afip_sim import caea, params, rules, tables
 from encola.afip_sim import wire as w
 from encola.afip_sim.faults import FaultState
 from encola.afip_sim.ledger import Authorized, Ledger
@@ -37,15 +38,17 @@ class WsfeService:
         self.max_records = max_records
         self.ambiente = ambiente
 
-    def handle(self, body: bytes) -> Answer:
+    def handle(self, body: bytes, action: str | None = None) -> Answer:
+        """Answer one request; `action` (SOAPAction, or SOAP 1.2's action) picks the operation when sent."""
         try:
-            op = w.parse_envelope(body)
+            name, op = w.route(action, w.body_operation(body), OPERATION_NAMES)
+        except w.UnknownOperation as exc:
+            return Answer(500, w.soap_fault("Client", str(exc)))
         except w.BadRequest as exc:
-            return Answer(400 if "XML" in str(exc) else 500, w.soap_fault("Client", str(exc)))
-        name = w.local(op.tag)
-        handler = getattr(self, "op_" + name, None)
-        if handler is None or etree.QName(op).namespace != w.FEV1:
-            return Answer(500, w.soap_fault("Client", f"Server did not recognize the value of HTTP Header SOAPAction: {name}."))
+            status = 400 if "XML invalido" in str(exc) else 500
+            message = str(exc) if status == 400 or "SOAP" in str(exc) else f"Server was unable to read request. ---> {exc}"
+            return Answer(status, w.soap_fault("Client", message))
+        handler = getattr(self, "op_" + name, None) or partial(EXTRA_OPERATIONS[name], self)
         try:
             return handler(op)
         except w.BadRequest as exc:
@@ -192,34 +195,6 @@ class WsfeService:
 
     # ------------------------------------------------------------- parameters
 
-    def _param(self, op: etree._Element, name: str, item: str, rows: list[tuple[object, str, str]]) -> Answer:
-        _, errors = self._auth(op)
-        if errors:
-            return self._reply(name, w.messages("Errors", "Err", errors))
-        inner = "".join(
-            f"<{item}><Id>{i}</Id>{w.el('Desc', desc)}<FchDesde>{desde}</FchDesde><FchHasta>NULL</FchHasta></{item}>"
-            for i, desc, desde in rows
-        )
-        return self._reply(name, f"<ResultGet>{inner}</ResultGet>")
-
-    def op_FEParamGetTiposCbte(self, op):
-        return self._param(op, "FEParamGetTiposCbte", "CbteTipo", tables.TIPOS_CBTE)
-
-    def op_FEParamGetTiposDoc(self, op):
-        return self._param(op, "FEParamGetTiposDoc", "DocTipo", [(i, d, "20080725") for i, d in tables.TIPOS_DOC])
-
-    def op_FEParamGetTiposIva(self, op):
-        return self._param(op, "FEParamGetTiposIva", "IvaTipo", [(i, d, "20090220") for i, d, _ in tables.TIPOS_IVA])
-
-    def op_FEParamGetTiposMonedas(self, op):
-        return self._param(op, "FEParamGetTiposMonedas", "Moneda", [(i, d, "20090403") for i, d in tables.MONEDAS])
-
-    def op_FEParamGetTiposConcepto(self, op):
-        return self._param(op, "FEParamGetTiposConcepto", "ConceptoTipo", [(i, d, "20100917") for i, d in tables.TIPOS_CONCEPTO])
-
-    def op_FEParamGetTiposTributos(self, op):
-        return self._param(op, "FEParamGetTiposTributos", "TributoTipo", [(i, d, "20100917") for i, d in tables.TIPOS_TRIBUTO])
-
     def op_FEParamGetCondicionIvaReceptor(self, op):
         _, errors = self._auth(op)
         clase = w.text(op, "ClaseCmp")
@@ -254,3 +229,7 @@ def _unforeseeable(cbte_tipo: int, d: dict) -> Message:
     return (10015, f"{desc} (CbteDesde igual a CbteHasta), DocTipo: {d['DocTipo']}, DocNro {d['DocNro']} no se encuentra "
                    "registrado en los padrones de AFIP y no corresponde a una cuit pais.")
 
+
+# The table-driven parameter operations and the CAEA ones live in their own modules.
+EXTRA_OPERATIONS = {**params.OPERATIONS, **caea.OPERATIONS}
+OPERATION_NAMES = frozenset(EXTRA_OPERATIONS) | {n[3:] for n in dir(WsfeService) if n.startswith("op_")}

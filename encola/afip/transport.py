@@ -25,6 +25,7 @@ import httpx
 
 from encola.afip import observe
 from encola.afip.errors import AfipConnectionError, AfipNotSentError
+from encola.afip.tls import afip_ssl_context
 
 
 async def post(
@@ -57,8 +58,8 @@ async def _post_httpx(
 class AiohttpTransport:
     """AFIP over the network with aiohttp: a pool of at most ``max_connections`` keep-alive
     connections, opened on first use (an aiohttp session needs the running event loop) and
-    closed by :meth:`aclose`. TLS certificates are verified, with ``ssl_context`` when given
-    (AFIP's servers may need ``DEFAULT@SECLEVEL=1``, see docs/afip.md)."""
+    closed by :meth:`aclose`. TLS certificates are verified, with ``ssl_context`` when given, else
+    with encola/afip/tls.py's context, which accepts AFIP's weak DH parameters (for AFIP only)."""
 
     def __init__(self, *, max_connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
         self.max_connections = max_connections
@@ -66,7 +67,7 @@ class AiohttpTransport:
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self.ssl_context or True)
+        connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self.ssl_context or afip_ssl_context())
         self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
         return self._session
 

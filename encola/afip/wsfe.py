@@ -85,6 +85,11 @@ class WsfeClient:
         self._tickets = tickets
         self._timeout = timeout
 
+    @property
+    def url(self) -> str:
+        """The WSFEv1 endpoint: which AFIP environment (or simulator) this client talks to."""
+        return self._url
+
     async def _call(self, name: str, op: etree._Element) -> etree._Element:
         element = await soap.call(self._http, self._url, x.NS + name, op, self._timeout)
         fault = soap.fault_of(element)

@@ -30,6 +30,7 @@ from encola.afip import (
     AfipAuthError,
     AfipClient,
     AfipError,
+    AfipLaneBusyError,
     AfipNotSentError,
     AfipServiceDownError,
     AlreadyAuthenticatedError,
@@ -38,8 +39,12 @@ from encola.afip import (
 from encola.afip.errors import AfipHttpError
 from encola.clock import Clock
 from encola.domain.qr import barcode, qr_url
+from encola.engine import attempts as outcomes
 from encola.engine import messages, policy
+from encola.engine.attempts import AttemptLog, Call
+from encola.engine.batch_size import BatchSizes
 from encola.engine.mapping import cae_detail, same_comprobante
+from encola.engine.pipelining import PipelinePolicy
 from encola.store.lanes import Lane, LaneStore, Lease
 from encola.store.schema import INSTANT_WAITING, PROCESSING, QUEUED
 from encola.store.store import InvoiceRow
@@ -49,8 +54,12 @@ log = logging.getLogger("encola.engine")
 
 @dataclass(frozen=True)
 class LaneConfig:
-    batch_size: int = 250  # AFIP homologación's FECompTotXRequest; producción allows 1000
+    batch_size: int = 250  # the most per FECAESolicitar; AFIP's FECompTotXRequest lowers it (batch_size.py)
     unknown_grace_seconds: float = 35.0  # wait this long before assuming AFIP never got a request
+    busy_retry_seconds: float = 1.0  # a lane someone else keeps busy at AFIP (502) is tried again after this
+
+
+SHARED_BATCH_SIZES = BatchSizes()  # per process, for LaneRuns built without an engine's
 
 
 @dataclass
@@ -60,6 +69,7 @@ class _Sent:
     assigned: list[tuple[InvoiceRow, int]]
     call: asyncio.Task
     pipelined: bool
+    attempt: Call
 
     @property
     def last_numero(self) -> int:
@@ -91,8 +101,16 @@ class LaneRun:
         clock: Clock,
         config: LaneConfig,
         on_results=lambda: None,
+        *,
+        pipelining: PipelinePolicy | None = None,
+        batch_sizes: BatchSizes | None = None,
     ):
         self.on_results = on_results
+        self.pipelining = pipelining or PipelinePolicy()
+        self.batch_sizes = batch_sizes or SHARED_BATCH_SIZES
+        self.batch_size = config.batch_size
+        self.attempts = AttemptLog(lease.lane.cuit, lease.lane.punto_venta, lease.lane.cbte_tipo)
+        self._was_busy = False  # set by _settle when AFIP refused a batch as busy (502)
         self.lease = lease
         self.lane: Lane = lease.lane
         self.lanes = lanes
@@ -119,10 +137,15 @@ class LaneRun:
             if await self._db(self.lanes.abonos_to_renew, self.lane):
                 await self._db(self.lanes.create_recurrences, self.lease)  # left by a crash after an emission
             last = await self._reconcile()
+            self.batch_size = await self._batch_limit()
             ahead: _Sent | None = None
             while True:
+                if ahead is not None and not self.pipelining.allowed(self.lane):
+                    # AFIP showed it does not serve this lane's calls in order: one at a time.
+                    last, _ = await self._settle_ahead(ahead, None, last)
+                    ahead = None
                 start = ahead.last_numero if ahead is not None else last
-                batch = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.config.batch_size)
+                batch = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.batch_size)
                 sent = await self._send(batch, start, pipelined=ahead is not None) if batch else None
                 if ahead is None and sent is None:
                     break
@@ -131,25 +154,52 @@ class LaneRun:
                     # than after `ahead` (their clients — instant requests — are waiting for them).
                     await self._flush()
                 if ahead is not None:
-                    try:
-                        last = await self._settle(ahead, last)
-                    except BaseException:
-                        await self._settle_quietly(sent)
-                        raise
-                    if last is None or last != ahead.last_numero:
-                        # `ahead` was not accepted in full (or numbering is off): whatever was sent
-                        # behind it can only get 10016. Settle that, and ask AFIP where we stand.
-                        if sent is not None:
-                            await self._settle_quietly(sent)
-                            sent = None
-                        await self._flush()
-                        last = await self._reconcile(ask_afip=True)
+                    last, keep = await self._settle_ahead(ahead, sent, last)
+                    if not keep:
+                        sent = None
                 ahead = sent
         except AfipError as exc:  # a consulta during reconciliation failed
             raise LaneBackoff(policy.backoff_seconds(1), str(exc)) from None
         finally:
             await self._flush()
+            await self._write_attempts()
         return self.emitted
+
+    async def _settle_ahead(self, ahead: "_Sent", behind: "_Sent | None", last: int) -> tuple[int, bool]:
+        """Settle the batch at AFIP; the new last number, and whether ``behind`` (sent after it,
+        numbered as if ``ahead`` were accepted in full) still stands."""
+        try:
+            settled = await self._settle(ahead, last)
+        except BaseException:
+            await self._settle_quietly(behind)
+            raise
+        if self._was_busy:
+            # AFIP refused `ahead` without processing it: no number moved, AFIP's last is still
+            # `last`, and whatever was numbered behind it can only get 10016.
+            self._was_busy = False
+            await self._settle_quietly(behind)
+            await self._flush()
+            return last, False
+        if settled is None or settled != ahead.last_numero:
+            # `ahead` was not accepted in full (or numbering is off): whatever was sent
+            # behind it can only get 10016. Settle that, and ask AFIP where we stand.
+            await self._settle_quietly(behind)
+            await self._flush()
+            return await self._reconcile(ask_afip=True), False
+        return settled, True
+
+    async def _batch_limit(self) -> int:
+        """``ENCOLA_AFIP_BATCH_SIZE`` capped by AFIP's FECompTotXRequest (asked once per environment)."""
+        return await self.batch_sizes.limit(self.client.url, self.client.max_records_per_request, self.config.batch_size)
+
+    async def _write_attempts(self) -> None:
+        """Attempts no result write has carried yet (errors, requeues, a run that failed)."""
+        pending = self.attempts.take()
+        if pending:
+            try:
+                await self._db(self.lanes.store.record_afip_attempts, pending)
+            except Exception:  # history only: never let it fail the lane
+                log.exception("could not record AFIP attempts for lane %s", self.lane)
 
     # --- reconciliation ----------------------------------------------------------------------
 
@@ -157,7 +207,7 @@ class LaneRun:
         try:
             return await self.client.last_authorized(self.lane.punto_venta, self.lane.cbte_tipo)
         except AfipError as exc:
-            due = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.config.batch_size)
+            due = await self._db(self.lanes.next_batch, self.lane, self.clock.today(), self.batch_size)
             await self._postpone(due, exc)
             raise LaneBackoff(self._backoff_for(due + pending, exc), str(exc)) from None
 
@@ -176,8 +226,12 @@ class LaneRun:
         now = self.clock.now()
         for row in in_flight:
             if row.numero <= last:
+                call = Call("FECompConsultar", self.clock.now())
                 stored = await self.client.consult(self.lane.punto_venta, self.lane.cbte_tipo, row.numero)
-                if stored is not None and stored.cae and same_comprobante(cae_detail(row, row.numero), stored):
+                matches = stored is not None and stored.cae and same_comprobante(cae_detail(row, row.numero), stored)
+                outcome = outcomes.ADOPTED if matches else (outcomes.NOT_FOUND if stored is None else outcomes.MISMATCH)
+                self.attempts.add(call, row.id, row.numero, outcome, [], call.duration_ms())
+                if matches:
                     adopt.append(self._emitted_values(row, row.numero, stored.cae, stored.fch_vto, stored.observaciones))
                 else:
                     log.warning(
@@ -190,7 +244,7 @@ class LaneRun:
             else:
                 wait.append(row)
         if adopt:
-            await self._db(self.lanes.mark_emitted, self.lease, adopt)
+            await self._db(self.lanes.mark_emitted, self.lease, adopt, None, self.attempts.take())
             self.emitted += len(adopt)
             self.on_results()
         if release:
@@ -214,6 +268,7 @@ class LaneRun:
         if not assigned:
             return None
         details = [cae_detail(row, numero) for row, numero in assigned]
+        attempt = Call("FECAESolicitar", self.clock.now())
         call = asyncio.create_task(self.client.request_cae(self.lane.punto_venta, self.lane.cbte_tipo, details))
         try:
             # While AFIP works on this batch, record the ones already answered.
@@ -221,13 +276,28 @@ class LaneRun:
         except BaseException:
             call.cancel()
             raise
-        return _Sent(assigned, call, pipelined)
+        return _Sent(assigned, call, pipelined, attempt)
 
-    async def _settle(self, sent: "_Sent", last: int) -> int | None:
+    async def _settle(self, sent: "_Sent", last: int, *, quiet: bool = False) -> int | None:
         """Wait for a sent batch's answer and record it; the new last number, or None to re-sync."""
         try:
             result = await sent.call
+        except AfipLaneBusyError as exc:
+            # AFIP was processing another call of this lane and did not process this one. Back to
+            # the queue, no attempt counted: it is sent again as soon as the other is answered.
+            self.attempts.failed(sent.attempt, sent.assigned, outcomes.BUSY, exc)
+            rows = [row for row, _ in sent.assigned]
+            await self._db(self.lanes.release_numbers, self.lease, rows, next_attempt_at=self.clock.now(), count_attempt=False)
+            if sent.pipelined:  # our own concurrency: stop overlapping this lane's calls for a while
+                self.pipelining.conflict(self.lane, "busy (502 Transaccion Activa)")
+                self._was_busy = not quiet
+                return last
+            # Nothing of ours was in flight: someone else is using the lane at AFIP.
+            raise LaneBackoff(self.config.busy_retry_seconds, f"lane busy at AFIP: {exc}") from None
         except AfipError as exc:
+            self.attempts.failed(
+                sent.attempt, sent.assigned, outcomes.NOT_SENT if _not_processed(exc) else outcomes.UNKNOWN, exc
+            )
             if _not_processed(exc):
                 rows = await self._discard_instant([row for row, _ in sent.assigned], exc)
                 backoff = self._backoff_for(rows, exc)
@@ -235,7 +305,8 @@ class LaneRun:
                 raise LaneBackoff(backoff, str(exc)) from None
             # Unknown outcome: leave them "processing"; the next run reconciles them.
             raise LaneBackoff(1.0, f"unknown outcome: {exc}") from None
-        return await self._record(sent.assigned, result.details, last, pipelined=sent.pipelined)
+        self.attempts.answered(sent.attempt, sent.assigned, result.details)
+        return await self._record(sent.assigned, result.details, last, pipelined=sent.pipelined, quiet=quiet)
 
     async def _settle_quietly(self, sent: "_Sent | None") -> None:
         """Settle a pipelined batch behind one that failed or was not accepted in full.
@@ -245,13 +316,23 @@ class LaneRun:
         if sent is None:
             return
         try:
-            await self._settle(sent, sent.assigned[0][1] - 1)
+            await self._settle(sent, sent.assigned[0][1] - 1, quiet=True)
         except (LaneBackoff, AfipError):
             pass
 
-    async def _record(self, assigned: list[tuple[InvoiceRow, int]], results, last: int, *, pipelined: bool = False) -> int | None:
+    async def _record(
+        self, assigned: list[tuple[InvoiceRow, int]], results, last: int, *, pipelined: bool = False, quiet: bool = False
+    ) -> int | None:
         by_number = {r.numero: r for r in results}
         accepted = [(row, numero, by_number.get(numero)) for row, numero in assigned]
+        if pipelined and not quiet:
+            first = accepted[0][2]
+            if isinstance(first, Rejected) and first.is_sequence_error:
+                # The batch ahead was accepted in full, yet this one was not the next number:
+                # AFIP processed it first (reordered). Harmless, but a wasted call.
+                self.pipelining.conflict(self.lane, "out of order (10016)")
+            elif all(isinstance(outcome, Accepted) for _, _, outcome in accepted):
+                self.pipelining.worked(self.lane)
         if all(isinstance(outcome, Accepted) for _, _, outcome in accepted):
             # The common case: record it while the next batch is at AFIP (see _emit, _flush).
             self._unrecorded.extend(accepted)
@@ -302,7 +383,9 @@ class LaneRun:
                 self._emitted_values(row, numero, outcome.cae, outcome.cae_fch_vto, outcome.observaciones)
                 for row, numero, outcome in pending
             ]
-            self.lanes.mark_emitted(self.lease, values, last_numero=max(numero for _, numero, _ in pending))
+            self.lanes.mark_emitted(
+                self.lease, values, last_numero=max(numero for _, numero, _ in pending), attempts=self.attempts.take()
+            )
             if any(row.abono_siguiente for row, _, _ in pending):
                 self.lanes.create_recurrences(self.lease)  # the abono's next comprobante, queued on its date
 

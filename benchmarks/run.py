@@ -577,6 +577,9 @@ class BackendRun:
         self.provision(100)
         sim = h.start_sim(self.b)
         sim.wait_http("/_sim/faults")
+        for punto_venta in self.keys:  # registered at the simulator, as `encola pdv create` does
+            httpx.post(sim.base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": punto_venta},
+                       timeout=10).raise_for_status()
         early = h.start_serve(self.b, sim, engine=True, label="serve") if "e2e" in h.phases else None
         phases = h.phases
         httpx.post(h.receiver.base + "/reset", timeout=10)  # hooks of another database must not count

@@ -274,6 +274,10 @@ def run_demo(host: str, port: int) -> None:
     mail_sink.on_message = _show_mail
     ri = provision(store, PdvSpec(RI_CUIT, 10, "RI", "Demo Responsable Inscripto SA", "P", inbox.url, WEBHOOK_TOKEN))
     mono = provision(store, PdvSpec(MONO_CUIT, 3, "M", "Demo Monotributista", "P", inbox.url, WEBHOOK_TOKEN))
+    from encola.pdv_at_afip import register_at_simulator
+
+    for cuit, punto_venta in ((RI_CUIT, 10), (MONO_CUIT, 3)):  # at the embedded simulator, as `pdv create` does
+        register_at_simulator(settings, cuit, punto_venta)
     say(f"{BOLD}encola demo{RESET}: SQLite in {DEMO_DIR}/, embedded AFIP simulator (300 ms per call), "
         f"webhook inbox at {inbox.url}")
     say(f"  PDV 00010 of CUIT {RI_CUIT} (RI) and PDV 00003 of CUIT {MONO_CUIT} (monotributo)")

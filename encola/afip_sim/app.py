@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from encola.afip_sim import soap_version, wsaa
+from encola.afip_sim import points_of_sale, soap_version, wsaa
 from encola.afip_sim import concurrency
 from encola.afip_sim import wsass
 from encola.afip_sim.ca import SimulatorCA
@@ -112,11 +112,20 @@ def create_app(
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(faults.as_dict())
 
+    async def puntos_venta(request: Request) -> Response:
+        if request.method == "POST":
+            return _register_point_of_sale(ledger, await request.body())
+        cuit = request.query_params.get("cuit")
+        if cuit is not None and not (cuit.isascii() and cuit.isdigit() and len(cuit) == 11):
+            return JSONResponse({"error": "cuit must have 11 digits"}, status_code=400)
+        return JSONResponse([pos.as_json() for pos in ledger.points_of_sale(int(cuit) if cuit else None)])
+
     app = Starlette(routes=[
         Route("/ws/services/LoginCms", login_cms, methods=["GET", "POST"]),
         Route("/wsfev1/service.asmx", wsfe, methods=["GET", "POST"]),
         Route("/_sim/comprobantes", comprobantes, methods=["GET"]),
         Route("/_sim/faults", faults_endpoint, methods=["GET", "POST"]),
+        Route("/_sim/puntos_venta", puntos_venta, methods=["GET", "POST"]),
         *wsass.routes(ca),
         *concurrency.routes(lanes),
     ])
@@ -126,6 +135,16 @@ def create_app(
     app.state.ca = ca
     app.state.strict_wsaa = strict_wsaa
     return app
+
+
+def _register_point_of_sale(ledger: Ledger, body: bytes) -> Response:
+    """ARCA's "ABM de puntos de venta" for the simulator: register or change one point of sale."""
+    try:
+        pos = points_of_sale.parse_registration(json.loads(body or b"null"))
+    except (ValueError, RecursionError) as exc:  # RegistrationError and JSONDecodeError are ValueErrors
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    ledger.register_point_of_sale(pos.cuit, pos.nro, pos.emision_tipo, bloqueado=pos.bloqueado, fch_baja=pos.fch_baja)
+    return JSONResponse(pos.as_json())
 
 
 def _wsdl(name: str) -> Response:

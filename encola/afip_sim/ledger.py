@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
+from encola.afip_sim.points_of_sale import PointOfSale
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lanes (
     cuit INTEGER NOT NULL, pto_vta INTEGER NOT NULL, cbte_tipo INTEGER NOT NULL,
@@ -22,6 +24,11 @@ CREATE TABLE IF NOT EXISTS comprobantes (
     cbte_hasta INTEGER NOT NULL, cbte_fch TEXT NOT NULL, cae TEXT NOT NULL, cae_fch_vto TEXT NOT NULL,
     fch_proceso TEXT NOT NULL, imp_total TEXT NOT NULL, detail TEXT NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (cuit, pto_vta, cbte_tipo, numero)
+);
+CREATE TABLE IF NOT EXISTS puntos_venta (
+    cuit INTEGER NOT NULL, nro INTEGER NOT NULL, emision_tipo TEXT NOT NULL,
+    bloqueado INTEGER NOT NULL DEFAULT 0, fch_baja TEXT,
+    PRIMARY KEY (cuit, nro)
 );
 CREATE TABLE IF NOT EXISTS tickets (
     token TEXT PRIMARY KEY, sign TEXT NOT NULL, cuit INTEGER NOT NULL, service TEXT NOT NULL,
@@ -122,8 +129,31 @@ class Ledger:
     def all(self) -> list[Authorized]:
         return [_authorized(r) for r in self._db.execute("SELECT * FROM comprobantes ORDER BY seq")]
 
-    def puntos_venta(self, cuit: int) -> list[int]:
-        return sorted({p for c, p, _ in self._lanes if c == cuit})
+    # Points of sale are read from SQLite on every call, never mirrored: `encola pdv create`
+    # registers them from another process into the same file while the simulator runs.
+
+    def register_point_of_sale(self, cuit: int, nro: int, emision_tipo: str = "CAE", *,
+                               bloqueado: bool = False, fch_baja: str | None = None) -> PointOfSale:
+        """Register (or change) a point of sale of `cuit`, as ARCA's ABM de puntos de venta does."""
+        pos = PointOfSale(cuit, nro, emision_tipo, bloqueado, fch_baja)
+        self._db.execute(
+            "INSERT INTO puntos_venta VALUES (?,?,?,?,?) ON CONFLICT (cuit, nro) DO UPDATE SET "
+            "emision_tipo = excluded.emision_tipo, bloqueado = excluded.bloqueado, fch_baja = excluded.fch_baja",
+            (cuit, nro, emision_tipo, int(bloqueado), fch_baja),
+        )
+        return pos
+
+    def point_of_sale(self, cuit: int, nro: int) -> PointOfSale | None:
+        row = self._db.execute("SELECT * FROM puntos_venta WHERE cuit=? AND nro=?", (cuit, nro)).fetchone()
+        return None if row is None else _point_of_sale(row)
+
+    def points_of_sale(self, cuit: int | None = None) -> list[PointOfSale]:
+        """The CUIT's points of sale (every CUIT's when None), by CUIT and number."""
+        if cuit is None:
+            rows = self._db.execute("SELECT * FROM puntos_venta ORDER BY cuit, nro")
+        else:
+            rows = self._db.execute("SELECT * FROM puntos_venta WHERE cuit=? ORDER BY nro", (cuit,))
+        return [_point_of_sale(r) for r in rows]
 
     def save_ticket(self, ticket: IssuedTicket) -> None:
         self._db.execute(
@@ -142,6 +172,11 @@ class Ledger:
             (cert_fingerprint, service, now),
         ).fetchone()
         return None if row is None else IssuedTicket(*row)
+
+
+def _point_of_sale(row: tuple) -> PointOfSale:
+    cuit, nro, emision_tipo, bloqueado, fch_baja = row
+    return PointOfSale(cuit, nro, emision_tipo, bool(bloqueado), fch_baja)
 
 
 def _authorized(row: tuple) -> Authorized:

@@ -32,8 +32,9 @@ _RANGE_SERVICIOS = (
 _CONCEPTOS = {2: "2 - Servicios", 3: "3 - Productos y Servicios"}
 
 
-def header_errors(cant_reg: int, details: int, pto_vta: int, cbte_tipo: int, max_records: int) -> list[Obs]:
-    """Errors of the FeCabReq that reject the whole request."""
+def header_errors(cant_reg: int, details: int, pto_vta: int, cbte_tipo: int, max_records: int,
+                  *, point_of_sale: Obs | None = None) -> list[Obs]:
+    """Errors of the FeCabReq that reject the whole request; `point_of_sale`: the registry's 10005, if any."""
     if not 1 <= cant_reg <= 9998:
         return [(10001, "Cantidad de registros de detalle del comprobante o lote de comprobantes de ingreso "
                         "<CantReg> debe estar comprendido entre 1 y 9998.")]
@@ -46,6 +47,8 @@ def header_errors(cant_reg: int, details: int, pto_vta: int, cbte_tipo: int, max
                         "comprobantes del tipo MiPyMEs (FCE), la cantidad habilitada es 1 comprobante por request")]
     if not 1 <= pto_vta <= 99998:
         return [(10004, "Campo <PtoVta> debe estar comprendido entre 1 y 99998.")]
+    if point_of_sale is not None:
+        return [point_of_sale]
     if cbte_tipo <= 0:
         return [(10006, "Campo CbteTipo debe ser un valor numerico mayor a 0.")]
     if cbte_tipo not in tables.VALID_CBTE_TIPOS:

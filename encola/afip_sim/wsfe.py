@@ -10,7 +10,7 @@ from typing import Callable
 
 from lxml import etree
 
-from encola.afip_sim import caea, params, rules, tables
+from encola.afip_sim import caea, params, points_of_sale, rules, tables
 from encola.afip_sim import wire as w
 from encola.afip_sim.faults import FaultState
 from encola.afip_sim.ledger import Authorized, Ledger
@@ -91,6 +91,8 @@ class WsfeService:
             errors = [(11000, "El PtoVta debe ser valido comprendido entre 1 y 99998")]
         if not errors and cbte_tipo not in tables.VALID_CBTE_TIPOS:
             errors = [(11001, "Debe de ser algunos de los habilitados en este WS. Consultar metodo FEParamGetTiposCbte")]
+        if not errors and (unknown := points_of_sale.ultimo_error(self.ledger.point_of_sale(cuit, pto_vta))):
+            errors = [unknown]
         if errors:
             inner = "<PtoVta>0</PtoVta><CbteTipo>0</CbteTipo><CbteNro>0</CbteNro>" + w.messages("Errors", "Err", errors)
         else:
@@ -132,7 +134,8 @@ class WsfeService:
         cant_reg, pto_vta, cbte_tipo = (w.as_int(w.text(cab, f)) for f in ("CantReg", "PtoVta", "CbteTipo"))
         now = self.clock()
         fch_proceso = now.strftime("%Y%m%d%H%M%S")
-        header = rules.header_errors(cant_reg, len(details), pto_vta, cbte_tipo, self.max_records)
+        pos_error = points_of_sale.cae_error(self.ledger.point_of_sale(cuit, pto_vta), now.date())
+        header = rules.header_errors(cant_reg, len(details), pto_vta, cbte_tipo, self.max_records, point_of_sale=pos_error)
         if header:
             results = [("R", d, [], None) for d in details]
         else:
@@ -211,15 +214,12 @@ class WsfeService:
 
     def op_FEParamGetPtosVenta(self, op):
         cuit, errors = self._auth(op)
-        pvs = [] if errors else self.ledger.puntos_venta(cuit)
+        pvs = [] if errors else self.ledger.points_of_sale(cuit)
         if not errors and not pvs:
             errors = [(602, MSG_NOT_FOUND)]
         if errors:
             return self._reply("FEParamGetPtosVenta", w.messages("Errors", "Err", errors))
-        inner = "".join(
-            f"<PtoVenta><Nro>{n}</Nro><EmisionTipo>CAE - Ri Iva</EmisionTipo><Bloqueado>N</Bloqueado><FchBaja>NULL</FchBaja></PtoVenta>"
-            for n in pvs
-        )
+        inner = "".join(points_of_sale.pto_venta_xml(pos) for pos in pvs)
         return self._reply("FEParamGetPtosVenta", f"<ResultGet>{inner}</ResultGet>")
 
 

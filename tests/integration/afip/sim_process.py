@@ -42,6 +42,12 @@ class SimProcess:
         self.stop()
         raise RuntimeError("simulator did not start")
 
+    def register_points_of_sale(self, cuit: int, numbers) -> None:
+        """Register CAE points of sale, as ARCA's "ABM de puntos de venta" would (10005/11002 otherwise)."""
+        for nro in numbers:
+            answer = httpx.post(self.base_url + "/_sim/puntos_venta", json={"cuit": cuit, "punto_venta": nro}, timeout=5)
+            answer.raise_for_status()
+
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)

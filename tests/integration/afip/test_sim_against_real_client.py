@@ -57,6 +57,7 @@ def factura_a(numero: int, **changes) -> CaeDetail:
 @pytest.fixture(scope="module")
 def sim():
     process = SimProcess()
+    process.register_points_of_sale(CUIT, range(1, 201))  # pto_vta() hands these out, one per test
     global _CERT
     _CERT = obtain_blocking(process.base_url, CUIT, "ACME SA")
     yield process

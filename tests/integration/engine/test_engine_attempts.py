@@ -33,6 +33,7 @@ def world(database_url):
     store = Store(make_engine(database_url), clock)
     migrate(store.engine)
     simulator = create_simulator()
+    simulator.state.ledger.register_point_of_sale(30712345671, 10)  # as at ARCA
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=simulator), base_url=BASE)
     lanes = LaneStore(store, lease_seconds=30)
     engine = Engine(lanes, AfipAccess(lanes, http, AfipEndpoints.for_simulator(BASE), simulated=True), clock)

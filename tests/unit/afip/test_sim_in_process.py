@@ -72,6 +72,7 @@ async def test_a_ticket_past_its_expiry_is_refused_with_600():
 
 async def test_dropped_response_in_process_is_a_connection_error_and_was_recorded():
     app = create_app()
+    app.state.ledger.register_point_of_sale(CUIT, 1)
     http, afip = client_for(app)
     async with http:
         await http.post("/_sim/faults", json={"drop_responses": 1})

@@ -13,6 +13,7 @@ import httpx
 from encola.afip import AfipEndpoints, AfipTimeouts, AiohttpTransport
 from encola.api.app import Services
 from encola.clock import Clock
+from encola.certificates.expiry import watcher as certificate_watcher
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
 from encola.engine.lane import LaneConfig
@@ -74,6 +75,7 @@ def build_services(store: Store, settings: Settings, *, with_engine: bool) -> Se
     else:
         log.info("Mail to buyers through %s, from %s", settings.smtp.display, settings.mail_from, extra={"action": "mail_on"})
     services = Services(store, settings, store.clock)
+    services.background.append(certificate_watcher(store, store.clock))  # expiring certificates, daily
     if with_engine:
         engine = build_engine(store, settings, services)
         engine.on_results = services.dispatcher.wake

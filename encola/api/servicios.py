@@ -13,6 +13,7 @@ import time
 
 from encola.afip import AfipError
 from encola.api.envelope import error_envelope
+from encola.certificates.expiry import novedad as certificate_novedad
 from encola.clock import Clock, to_argentina
 from encola.domain import fields as f
 from encola.domain import tables as t
@@ -90,10 +91,14 @@ class Servicios:
             await self._probe(pdv.cuit)
             health = await asyncio.to_thread(self.store.afip_health_of, scopes)
         failing = [since for since, _ in health.values() if since is not None]
+        # A certificate ending within 30 days is news; one that has ended stops facturación.
+        novedades, expired = await asyncio.to_thread(certificate_novedad, self.store, pdv.cuit, self.clock.now())
         if failing:
             cuando = to_argentina(min(failing)).strftime("%d/%m/%Y %H:%M")
-            return {"error": "S", "errores": [], "facturacion": ALERT.format(cuando=cuando), "novedades": "", "rta": "ERROR"}
-        return {"error": "N", "errores": [""], "rta": "OK", "facturacion": "OK", "novedades": ""}
+            return {"error": "S", "errores": [], "facturacion": ALERT.format(cuando=cuando), "novedades": novedades, "rta": "ERROR"}
+        if expired:
+            return {"error": "S", "errores": [], "facturacion": novedades, "novedades": novedades, "rta": "ERROR"}
+        return {"error": "N", "errores": [""], "rta": "OK", "facturacion": "OK", "novedades": novedades}
 
     def _should_probe(self, cuit: str, health: dict) -> bool:
         if self.afip is None:

@@ -233,7 +233,6 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
         click.echo(_save_certificate(store, cuit, cert_file, key_file), err=True)
     click.echo(json.dumps({**done.credentials.as_json(), "webhook_token": done.webhook_token, "webhook_secret": done.webhook_secret}))
     after_provisioning(afip_note, store, settings, cuit, punto_venta)  # AFIP's check, or the simulator's note
-    after_provisioning(afip_note, store, settings, cuit, punto_venta)  # AFIP's check, or the simulator's note
 
 
 @pdv.command("update")

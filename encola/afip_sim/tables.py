@@ -76,7 +76,10 @@ TIPOS_DOC = [
     (21, "CI La Pampa", "20080728"), (22, "CI Río Negro", "20080728"), (23, "CI Santa Cruz", "20080728"),
     (24, "CI Tierra del Fuego", "20080728"), (99, "Doc. (Otro)", "20080728"),
 ]
-VALID_DOC_TIPOS = {d for d, _, _ in TIPOS_DOC}
+# The manual also accepts 30 (Certificado de Migración), 31 (Fondo Común de Inversiones CNV, manual v4.5)
+# and 88 (Usado por Anses para Padrón), which FEParamGetTiposDoc does not list: AFIP approved a
+# DocTipo 30 in a recorded conversation (test_main_prueba_usados).
+VALID_DOC_TIPOS = {d for d, _, _ in TIPOS_DOC} | {30, 31, 88}
 
 # FEParamGetTiposIva: (Id as AFIP writes it, Desc, FchDesde); rates apart for the arithmetic rules.
 TIPOS_IVA = [

@@ -24,6 +24,8 @@ ARRAYS = [("CbtesAsoc", "CbteAsoc", ["Tipo", "PtoVta", "Nro", "Cuit", "CbteFch"]
           ("Iva", "AlicIva", ["Id", "BaseImp", "Importe"]),
           ("Opcionales", "Opcional", ["Id", "Valor"]),
           ("Compradores", "Comprador", ["DocTipo", "DocNro", "Porcentaje"])]
+# FECompConsultar answers these even when the comprobante had none, as empty elements (recorded).
+ALWAYS_ANSWERED = {"FchServDesde", "FchServHasta", "FchVtoPago"}
 REQUIRED_INTS = ("Concepto", "DocTipo", "DocNro", "CbteDesde", "CbteHasta")
 REQUIRED_MONEY = ("ImpTotal", "ImpTotConc", "ImpNeto", "ImpOpEx", "ImpTrib", "ImpIVA")
 
@@ -230,6 +232,8 @@ def detail_fields(d: dict) -> str:
     for name in SCALARS:
         value = d.get(name)
         if value is None:
+            if name in ALWAYS_ANSWERED:
+                parts.append(f"<{name} />")
             continue
         parts.append(el(name, number(value) if name in MONEY_FIELDS else value))
     for array, item, fields in ARRAYS:

@@ -312,6 +312,11 @@ def _used(ledger: Ledger, cuit: int, pto_vta: int, code: str) -> bool:
                               (cuit, pto_vta, code)).fetchone() is not None
 
 
+def emision_tipo(ledger: Ledger, cuit: int, code: str) -> str:
+    """FECompConsultar's EmisionTipo: "CAEA" for a comprobante reported with a CAEA, else "CAE"."""
+    return "CAEA" if book(ledger).by_code(cuit, code) is not None else "CAE"
+
+
 def _new_code() -> str:
     """14 digits like AFIP's CAEAs; the simulator's start with 3 (its CAEs start with 7)."""
     return f"3{secrets.randbelow(10**13):013d}"

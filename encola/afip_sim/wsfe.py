@@ -116,7 +116,8 @@ class WsfeService:
             return self._reply("FECompConsultar", w.messages("Errors", "Err", [(602, MSG_NOT_FOUND)]))
         inner = (
             "<ResultGet>" + w.detail_fields(found.detail) + "<Resultado>A</Resultado>"
-            f"<CodAutorizacion>{found.cae}</CodAutorizacion><EmisionTipo>CAE</EmisionTipo>"
+            f"<CodAutorizacion>{found.cae}</CodAutorizacion>"
+            f"<EmisionTipo>{caea.emision_tipo(self.ledger, cuit, found.cae)}</EmisionTipo>"
             f"<FchVto>{found.cae_fch_vto}</FchVto><FchProceso>{found.fch_proceso}</FchProceso>"
             + f"<PtoVta>{pto_vta}</PtoVta><CbteTipo>{cbte_tipo}</CbteTipo></ResultGet>"
         )

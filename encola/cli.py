@@ -221,6 +221,8 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
     issuer = _issuer_values(domicilio, iibb, inicio_actividades, logo, mail_reply_to, clearing=False)
     spec = PdvSpec(cuit, punto_venta, condicion_iva, razon_social, conceptos, webhook, webhook_token, **issuer)
     _exit_on(check_spec(spec, settings.webhook_allow_private))
+    # A certificate given is checked before anything is stored: a wrong one changes nothing.
+    certificate = _read_certificate(cuit, cert_file, key_file) if cert_file or key_file else None
     from encola.pdv_at_afip import before_provisioning, after_provisioning
 
     afip_note = before_provisioning(settings, cuit, punto_venta)  # the simulator's registry (exits if unreachable)
@@ -229,8 +231,8 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
         done = provision(store, spec, workspace_cuit=workspace_cuit)
     except CuitOwnedElsewhere as exc:
         raise click.ClickException(str(exc)) from None
-    if cert_file or key_file:
-        click.echo(_save_certificate(store, cuit, cert_file, key_file), err=True)
+    if certificate is not None:
+        click.echo(_store_certificate(store, cuit, certificate), err=True)
     click.echo(json.dumps({**done.credentials.as_json(), "webhook_token": done.webhook_token, "webhook_secret": done.webhook_secret}))
     after_provisioning(afip_note, store, settings, cuit, punto_venta)  # AFIP's check, or the simulator's note
 
@@ -282,13 +284,20 @@ def pdv_update(cuit, punto_venta, razon_social, condicion_iva, webhook, webhook_
     click.echo("ok")
 
 
-def _save_certificate(store, cuit, cert_file, key_file) -> str:
-    """Check the pair against the CUIT (encola/afip/certs.py), store it sealed; describe it."""
-    from encola.certificates.cli import describe, save_checked
+def _read_certificate(cuit, cert_file, key_file):
+    """The pair checked against the CUIT (encola/afip/certs.py); exits with the reason otherwise."""
+    from encola.certificates.cli import checked
 
     if not (cert_file and key_file):
         raise click.UsageError("--cert and --key go together")
-    return describe(save_checked(store, cuit, cert_file.read(), key_file.read()))
+    return checked(cuit, cert_file.read(), key_file.read())
+
+
+def _store_certificate(store, cuit, certificate) -> str:
+    """Keep a checked pair sealed; a line saying which certificate it is and when it ends."""
+    from encola.certificates.cli import describe, store_checked
+
+    return describe(store_checked(store, cuit, certificate))
 
 
 @pdv.command("cert")
@@ -297,7 +306,8 @@ def _save_certificate(store, cuit, cert_file, key_file) -> str:
 @click.option("--key", "key_file", type=click.File("r"), required=True, help="Its private key (PEM).")
 def pdv_cert(cuit, cert_file, key_file) -> None:
     """Set the AFIP certificate and key of a CUIT (all its points of sale)."""
-    click.echo(_save_certificate(open_store(_settings()), cuit, cert_file, key_file))
+    certificate = _read_certificate(cuit, cert_file, key_file)
+    click.echo(_store_certificate(open_store(_settings()), cuit, certificate))
     click.echo("ok")
 
 

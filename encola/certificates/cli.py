@@ -1,13 +1,14 @@
 """``encola cert new`` (key + CSR for ARCA) and ``encola afip check`` (is this CUIT ready to emit?).
 
 Both are steps of docs/going-live.md; ``encola pdv cert`` (encola/cli.py) takes the certificate
-back through ``save_checked``.
+back through ``checked`` and ``store_checked``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -105,15 +106,29 @@ def _sign_at_simulator(base_url: str, csr_pem: bytes, crt_path: Path) -> None:
     click.echo(f"wrote {crt_path} (signed by the simulator at {base_url})")
 
 
-def save_checked(store, cuit: str, cert_pem: str, key_pem: str) -> CertificateInfo:
-    """Check a certificate against its key and the CUIT, then store it sealed (``pdv cert``)."""
+@dataclass(frozen=True)
+class CheckedCertificate:
+    cert_pem: str
+    key_pem: str
+    info: CertificateInfo
+
+    def __repr__(self) -> str:  # never the key
+        return f"CheckedCertificate({self.info.subject})"
+
+
+def checked(cuit: str, cert_pem: str, key_pem: str) -> CheckedCertificate:
+    """The pair checked against the CUIT (encola/afip/certs.py), or a clear refusal (exit 1)."""
     try:
-        info = check_certificate(cert_pem, key_pem, cuit)
+        return CheckedCertificate(cert_pem, key_pem, check_certificate(cert_pem, key_pem, cuit))
     except CertificateProblem as exc:
         raise click.ClickException(f"certificate refused: {exc}") from None
-    if not store.save_credentials(cuit, cert_pem, key_pem, only_if_missing=False):
+
+
+def store_checked(store, cuit: str, certificate: CheckedCertificate) -> CertificateInfo:
+    """Keep a checked certificate and its key (sealed) for the CUIT (``pdv create``/``pdv cert``)."""
+    if not store.save_credentials(cuit, certificate.cert_pem, certificate.key_pem, only_if_missing=False):
         raise click.ClickException(f"no workspace holds CUIT {cuit}: create one of its points of sale first")
-    return info
+    return certificate.info
 
 
 def describe(info: CertificateInfo) -> str:

@@ -140,7 +140,10 @@ class AfipAccess:
             self.lanes.save_credentials, cuit, cert_pem, key_pem, only_if_missing=found is None
         )
         # Another process may have won the race; use whatever is stored now.
-        return await asyncio.to_thread(self.lanes.credentials_of, cuit)
+        stored = await asyncio.to_thread(self.lanes.credentials_of, cuit)
+        if stored is None:  # no workspace holds the CUIT: nothing to emit for
+            raise MissingCertificate(cuit)
+        return stored
 
     async def _distrusted_by_simulator(self, cert_pem: str) -> bool:
         """Whether a certificate encola made for itself is one the simulator's CA did not sign.

@@ -166,13 +166,14 @@ def test_numbers_used_outside_encola_are_noticed_and_numbering_continues(server,
 
     import httpx
 
-    from encola.afip import AfipClient, AfipEndpoints, CaeDetail, Credentials, generate_test_certificate
+    from encola.afip import AfipClient, AfipEndpoints, CaeDetail, Credentials
+    from encola.certificates.simulator import obtain_blocking
 
     send_b(server, 1, "antes")
     receiver.wait_for("antes-0", "emitido", timeout=30)
 
     async def emit_elsewhere():
-        cert, key = generate_test_certificate(CUIT, "otro sistema")
+        cert, key = obtain_blocking(simulator.base, CUIT, "otro sistema")  # its own, from the strict simulator
         async with httpx.AsyncClient() as http:
             client = AfipClient(http, AfipEndpoints.for_simulator(simulator.base), Credentials(cert, key), int(CUIT))
             last = await client.last_authorized(10, 6)

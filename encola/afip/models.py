@@ -259,6 +259,15 @@ class ParamItem:
 
 
 @dataclass(frozen=True)
+class Cotizacion:
+    """FEParamGetCotizacion: AFIP's exchange rate for a currency on a date."""
+
+    mon_id: str
+    mon_cotiz: Decimal
+    fch_cotiz: date | None
+
+
+@dataclass(frozen=True)
 class CondicionIvaReceptor:
     """One row of FEParamGetCondicionIvaReceptor."""
 

@@ -20,6 +20,7 @@ from encola.afip.models import (
     CaeDetail,
     CaeResult,
     CondicionIvaReceptor,
+    Cotizacion,
     ParamItem,
     PuntoVenta,
     ServerStatus,
@@ -163,6 +164,16 @@ class WsfeClient:
 
     async def tipos_tributos(self) -> tuple[ParamItem, ...]:
         return await self._param("FEParamGetTiposTributos", "TributoTipo")
+
+    async def tipos_opcional(self) -> tuple[ParamItem, ...]:
+        return await self._param("FEParamGetTiposOpcional", "OpcionalTipo")
+
+    async def cotizacion(self, mon_id: str, fch_cotiz=None) -> Cotizacion | None:
+        """FEParamGetCotizacion: AFIP's rate for ``mon_id`` (on ``fch_cotiz``, a date, if given)."""
+        name = "FEParamGetCotizacion"
+        result = await self._call(name, x.cotizacion_request(await self._auth_op(name), mon_id, fch_cotiz))
+        raise_for_call_errors(x.errors_of(result), allow=frozenset({NOT_FOUND}))
+        return x.cotizacion(result)
 
     async def condiciones_iva_receptor(self, clase_cmp: str | None = None) -> tuple[CondicionIvaReceptor, ...]:
         """FEParamGetCondicionIvaReceptor, optionally for one class (A, ALEY, B, C, 49)."""

@@ -21,6 +21,7 @@ from encola.afip.models import (
     CbteAsoc,
     Comprador,
     CondicionIvaReceptor,
+    Cotizacion,
     DetailResult,
     Opcional,
     ParamItem,
@@ -179,6 +180,21 @@ def _detail(el: etree._Element, d: CaeDetail) -> None:
         actividades = _sub(el, "Actividades")
         for a in d.actividades:
             _sub(_sub(actividades, "Actividad"), "Id", a.id)
+
+
+def cotizacion_request(op: etree._Element, mon_id: str, fch_cotiz: date | None) -> etree._Element:
+    _sub(op, "MonId", mon_id)
+    if fch_cotiz is not None:
+        _sub(op, "FchCotiz", yyyymmdd(fch_cotiz))
+    return op
+
+
+def cotizacion(result: etree._Element) -> Cotizacion | None:
+    get = child(result, "ResultGet")
+    if get is None:
+        return None
+    return Cotizacion(text(get, "MonId") or "", to_decimal(text(get, "MonCotiz")) or Decimal("0"),
+                      to_date(text(get, "FchCotiz")))
 
 
 def condicion_iva_request(op: etree._Element, clase_cmp: str | None) -> etree._Element:

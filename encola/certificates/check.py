@@ -56,14 +56,14 @@ async def run_check(store, settings, cuit: str, environment: str | None) -> Repo
     report = Report([f"encola afip check: CUIT {cuit} against {_where(settings)}"])
     access = build_engine(store, settings).afip
     try:
-        await _steps(report, store, access, cuit)
+        await _steps(report, store, access, cuit, settings.afip_mode == "homologacion")
     finally:
         await access.aclose()
     report.lines.append("result: OK" if report.ok else "result: FAILED (see the FAIL lines)")
     return report
 
 
-async def _steps(report: Report, store, access, cuit: str) -> None:
+async def _steps(report: Report, store, access, cuit: str, homologacion: bool) -> None:
     from encola.engine.afip_access import MissingCertificate
 
     pdvs = [p for p in await asyncio.to_thread(store.all_pdvs) if p.cuit == cuit]
@@ -82,7 +82,7 @@ async def _steps(report: Report, store, access, cuit: str) -> None:
         return
     await _step(report, "FECompTotXRequest", client.max_records_per_request(),
                 lambda n: f"{n} comprobantes per FECAESolicitar")
-    registered = await _points_of_sale(report, client, pdvs)
+    registered = await _points_of_sale(report, client, pdvs, homologacion)
     await _last_numbers(report, client, pdvs, registered)
 
 
@@ -159,7 +159,7 @@ def _wsaa_hint(faultcode: str) -> str:
     }.get(faultcode, "")
 
 
-async def _points_of_sale(report: Report, client, pdvs) -> set[int] | None:
+async def _points_of_sale(report: Report, client, pdvs, homologacion: bool) -> set[int] | None:
     try:
         found = await asyncio.wait_for(client.puntos_venta(), STEP_TIMEOUT)
     except (AfipError, TimeoutError) as exc:
@@ -174,6 +174,10 @@ async def _points_of_sale(report: Report, client, pdvs) -> set[int] | None:
         f"{p.nro} ({p.emision_tipo}{', bloqueado' if p.bloqueado else ''}{', baja' if p.fch_baja else ''})" for p in found
     ) or "none"
     missing = sorted(p.punto_venta for p in pdvs if p.punto_venta not in usable)
+    if missing and homologacion and not found:
+        # Homologación commonly lists no point of sale at all and takes any number: not a failure.
+        report.good("puntos de venta", "AFIP homologación lists none (it takes any number there)")
+        return None
     if missing:
         report.bad("puntos de venta", f"AFIP: {listed}; encola's {', '.join(map(str, missing))} not usable at AFIP")
         report.note('register them at ARCA: "Administración de puntos de venta y domicilios" > A/B/M de puntos de venta, '

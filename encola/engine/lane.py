@@ -59,6 +59,7 @@ class LaneConfig:
     busy_retry_seconds: float = 1.0  # a lane someone else keeps busy at AFIP (502) is tried again after this
 
 
+CONSULT_CONCURRENCY = 16  # FECompConsultar calls in flight per lane while reconciling
 SHARED_BATCH_SIZES = BatchSizes()  # per process, for LaneRuns built without an engine's
 
 
@@ -224,22 +225,34 @@ class LaneRun:
         await self._db(self.lanes.remember_last, self.lease, last)
         adopt, release, wait = [], [], []
         now = self.clock.now()
-        for row in in_flight:
-            if row.numero <= last:
+        known = [row for row in in_flight if row.numero <= last]
+        # A lost answer can leave a whole batch in doubt: look its numbers up side by side
+        # (FECompConsultar is read-only at AFIP, never "busy"), a few at a time.
+        gate = asyncio.Semaphore(CONSULT_CONCURRENCY)
+
+        async def look_up(row: InvoiceRow):
+            async with gate:
                 call = Call("FECompConsultar", self.clock.now())
                 stored = await self.client.consult(self.lane.punto_venta, self.lane.cbte_tipo, row.numero)
-                matches = stored is not None and stored.cae and same_comprobante(cae_detail(row, row.numero), stored)
-                outcome = outcomes.ADOPTED if matches else (outcomes.NOT_FOUND if stored is None else outcomes.MISMATCH)
-                self.attempts.add(call, row.id, row.numero, outcome, [], call.duration_ms())
-                if matches:
-                    adopt.append(self._emitted_values(row, row.numero, stored.cae, stored.fch_vto, stored.observaciones))
-                else:
-                    log.warning(
-                        "number %s of lane %s holds another comprobante; renumbering invoice %s",
-                        row.numero, self.lane, row.id, extra={"action": "reconcile"},
-                    )
-                    release.append(row)
-            elif (now - row.updated_at).total_seconds() >= self.config.unknown_grace_seconds:
+                return call, call.duration_ms(), stored
+
+        found = await asyncio.gather(*(look_up(row) for row in known))
+        for row, (call, duration_ms, stored) in zip(known, found):
+            matches = stored is not None and stored.cae and same_comprobante(cae_detail(row, row.numero), stored)
+            outcome = outcomes.ADOPTED if matches else (outcomes.NOT_FOUND if stored is None else outcomes.MISMATCH)
+            self.attempts.add(call, row.id, row.numero, outcome, [], duration_ms)
+            if matches:
+                adopt.append(self._emitted_values(row, row.numero, stored.cae, stored.fch_vto, stored.observaciones))
+            else:
+                log.warning(
+                    "number %s of lane %s holds another comprobante; renumbering invoice %s",
+                    row.numero, self.lane, row.id, extra={"action": "reconcile"},
+                )
+                release.append(row)
+        for row in in_flight:
+            if row.numero <= last:
+                continue
+            if (now - row.updated_at).total_seconds() >= self.config.unknown_grace_seconds:
                 release.append(row)
             else:
                 wait.append(row)

@@ -151,3 +151,20 @@ async def test_a_lane_someone_else_keeps_busy_waits_without_counting_attempts(wo
         done = [store.by_external_reference(connection, 1, f"c-{i}")[0] for i in range(3)]
     assert [i.state for i in done] == ["emitted"] * 3 and all(i.attempts == 0 for i in done)
     assert sorted(a.numero for a in simulator.state.ledger.all()) == [1, 2, 3]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("world", [dict(invoices=INVOICES, concurrency_mode="busy", latency_ms=20, latency_p99_ms=200,
+                                        drop_ratio=0.3)], indirect=True)
+async def test_lost_answers_are_reconciled_once_each_with_no_attempt_counted(world):
+    store, clock, simulator, engine = world
+    for _ in range(30):
+        engine._not_before.clear()  # the lane's pause after an unknown outcome
+        await engine.run_until_idle(timeout=30)
+        if all(i.state == "emitted" for i in invoices_of(store)):
+            break
+        clock.advance(seconds=40)  # past the grace for a request that may still be travelling
+    assert_exactly_once(store, simulator)
+    assert all(i.attempts == 0 for i in invoices_of(store))
+    outcomes = Counter(a["outcome"] for i in invoices_of(store) for a in store.afip_attempts_for_invoice(i.id))
+    assert outcomes["unknown"] >= 1 and outcomes["adopted"] >= 1

@@ -1,9 +1,8 @@
 """The console's actions over HTTP, and the Puntos de venta page that holds most of their forms.
 
 Every action is a POST behind login and CSRF (``Console.route``); its rules and audit entry are in
-``encola/console/operations.py``. The answer is a page saying what happened (200), why not (400,
-409 when a delivery is being attempted right now) or that the target is not the operator's (404,
-as for an id that does not exist).
+``encola/console/operations.py``. The answer is a page saying what happened (200), why not (400)
+or that the target is not the operator's (404, as for an id that does not exist).
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class Actions:
             return _texts([problem]) if problem else []
 
         row = self._on_invoice(actor, invoice_id, "reenviar", act, {})
-        return Done(f"El comprobante {row.id} volvio a la cola.")
+        return Done(f"El comprobante {row.id} volvió a la cola.")
 
     def cambiar_fecha(self, actor: Actor, invoice_id: int, fecha_text: str | None, vencimiento_text: str | None) -> Done:
         """Give a queued or errored invoice a new date (cambiar_fecha_encolado's rules)."""
@@ -104,7 +104,7 @@ class Actions:
 
         details = {"fecha": f.format_date(fecha), "vencimiento": f.format_date(vencimiento) if vencimiento else None}
         row = self._on_invoice(actor, invoice_id, "cambiar_fecha", act, details)
-        return Done(f"El comprobante {row.id} se emitira el {f.format_date(fecha)}.")
+        return Done(f"El comprobante {row.id} se emitirá el {f.format_date(fecha)}.")
 
     def eliminar(self, actor: Actor, invoice_id: int) -> Done:
         """Delete a queued or errored invoice (eliminar_encolado's rule; an abono stops too)."""
@@ -113,7 +113,7 @@ class Actions:
                 self.store.stop_abono(connection, row.pdv_id, row.external_reference)
             if queue_ops.delete_invoice(self.store, connection, row.pdv_id, row):
                 return []
-            return ["El comprobante no se puede eliminar: solo se eliminan los que estan en cola o con error."]
+            return ["El comprobante no se puede eliminar: sólo se eliminan los que están en cola o con error."]
 
         row = self._on_invoice(actor, invoice_id, "eliminar", act, {})
         return Done(f"El comprobante {row.id} fue eliminado.")
@@ -152,7 +152,7 @@ class Actions:
                 raise NotFound()
             event, workspace_id = found
             if not self.store.redeliver_event(connection, event):
-                raise Refused("El envio se esta intentando en este momento; pruebe de nuevo en unos segundos.")
+                raise Refused("El envío se está intentando en este momento; pruebe de nuevo en unos segundos.")
             self.store.record_audit(
                 connection, actor, workspace_id, "reenviar_" + event.kind, f"{event.kind} {event.hook_id}",
                 {"hook_id": event.hook_id, "evento": event.evento, "estado_anterior": event.state,
@@ -167,22 +167,22 @@ class Actions:
         from encola.webhooks.redelivery import parse_since
 
         if kind not in ("hook", "mail"):
-            raise Refused("El tipo de envio debe ser hook o mail.")
+            raise Refused("El tipo de envío debe ser hook o mail.")
         since = parse_since(since_text)
         if since is None:
-            raise Refused("Desde debe ser una fecha dd/mm/aaaa o una fecha y hora ISO 8601.")
+            raise Refused("«Desde» debe ser una fecha dd/mm/aaaa o una fecha y hora ISO 8601.")
         pdv = self._pdv(actor, pdv_id)
         count = self.store.redeliver_events(since, pdv.id, kind=kind)
         self._audit(actor, pdv.workspace_id, f"reenviar_{kind}s_fallidos", _pdv_target(pdv),
                     {"desde": (since_text or "").strip(), "reenviados": count})
-        return Done(f"{count} envios fallidos volvieron a la cola.")
+        return Done(f"{count} envíos fallidos volvieron a la cola.")
 
     def test_hook(self, actor: Actor, pdv_id: int) -> Done:
         """Queue a ``test`` hook to the point of sale's URL (as ``webhooks/test`` does)."""
         with self.store.writing() as connection:
             pdv = self._pdv_in(connection, actor, pdv_id)
             if not pdv.webhook_url:
-                raise Refused("El punto de venta no tiene direccion de webhook.")
+                raise Refused("El punto de venta no tiene dirección de webhook.")
             hook_id = self.store.add_event(connection, pdv.id, NewEvent("test", "", recurso="test"))
             self.store.record_audit(connection, actor, pdv.workspace_id, "hook_test", _pdv_target(pdv), {"hook_id": hook_id})
         return Done(f"Hook de prueba {hook_id} en camino a {pdv.webhook_url}.")
@@ -194,7 +194,7 @@ class Actions:
         token = token_text or ""
         problems = _texts(webhook_errors(url, self.allow_private_webhooks))
         if token and not valid_webhook_token(token):
-            problems.append("El token del webhook debe tener entre 8 y 255 caracteres visibles, sin espacios al borde.")
+            problems.append("El token del webhook debe tener entre 8 y 255 caracteres visibles, sin espacios al principio ni al final.")
         if problems:
             raise Refused(*problems)
         values = {"webhook_url": url, **({"webhook_token": token} if token else {})}
@@ -258,7 +258,7 @@ class Actions:
             self.store.record_audit(connection, actor, pdv.workspace_id, "rotar_credenciales", _pdv_target(pdv),
                                     {"apikey": pdv.apikey})
         shown = credentials.Credentials(keys.usertoken, pdv.apikey, keys.apitoken).as_json()
-        return Done("Credenciales nuevas: copielas ahora, no se vuelven a mostrar.", shown_once=shown)
+        return Done("Credenciales nuevas: cópielas ahora, no se vuelven a mostrar.", shown_once=shown)
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -231,7 +231,7 @@ def test_failed_hooks_since_a_date_are_queued_again(server, ana, beto):
     bad = ana.post(f"/console/puntos-de-venta/{target}/reenviar-fallidos", {"tipo": "hook", "desde": "ayer"})
     assert bad.status_code == 400 and len(audit(server)) == before
     done = ana.post(f"/console/puntos-de-venta/{target}/reenviar-fallidos", {"tipo": "mail", "desde": wire(TODAY)})
-    assert done.status_code == 200 and "0 envios fallidos" in done.text
+    assert done.status_code == 200 and "0 envíos fallidos" in done.text
     assert audit(server)[0].action == "reenviar_mails_fallidos"
 
 

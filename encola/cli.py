@@ -76,8 +76,8 @@ def serve(host: str, port: int, no_engine: bool) -> None:
 
 @main.command()
 @click.option("--ops-host", default="127.0.0.1", show_default=True, help="Address of --ops-port.")
-@click.option("--ops-port", default=None, type=int, envvar="ENCOLA_OPS_PORT", show_envvar=True,
-              help="Serve /healthz, /readyz and /metrics on this port (default: none).")
+@click.option("--ops-port", default=None, type=int, help="Serve /healthz, /readyz and /metrics on this port "
+              "(default: ENCOLA_OPS_PORT, else none).")
 def worker(ops_host: str, ops_port: int | None) -> None:
     """Run the emission engine and the webhook dispatcher, without the API."""
     import asyncio
@@ -87,6 +87,7 @@ def worker(ops_host: str, ops_port: int | None) -> None:
     settings = _settings()
     store = open_store(settings)
     services = build_services(store, settings, with_engine=True)
+    ops_port = ops_port if ops_port is not None else settings.ops_port
     if ops_port is not None:
         from encola.ops.http import ops_app
         from encola.ops.serving import ops_server

@@ -139,6 +139,8 @@ class Settings:
     # deliveries in flight; the bearer token /metrics asks for (None: open).
     shutdown_grace: float = 20.0
     metrics_token: str | None = None
+    log_format: str = "text"  # json: one JSON object per line (the CLI sets logging up from it)
+    ops_port: int | None = None  # `encola worker`: serve /healthz, /readyz, /metrics here
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -218,6 +220,12 @@ class Settings:
             values["shutdown_grace"] = _positive_duration(env, "ENCOLA_SHUTDOWN_GRACE")
         if env.get("ENCOLA_METRICS_TOKEN", "").strip():
             values["metrics_token"] = env["ENCOLA_METRICS_TOKEN"].strip()
+        if env.get("ENCOLA_LOG_FORMAT", "").strip():
+            values["log_format"] = env["ENCOLA_LOG_FORMAT"].strip().lower()
+            if values["log_format"] not in ("text", "json"):
+                raise SettingsError("ENCOLA_LOG_FORMAT must be text or json")
+        if env.get("ENCOLA_OPS_PORT", "").strip():
+            values["ops_port"] = _int(env, "ENCOLA_OPS_PORT", 1)
         return cls(**values)
 
     @property

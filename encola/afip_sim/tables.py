@@ -183,12 +183,13 @@ ACTIVIDADES = [
 ]
 
 # FEParamGetCotizacion: the simulator's official rates (pesos per unit), fixed so that runs are
-# reproducible; DOL is the rate AFIP answered in the recorded conversation.
+# reproducible. Of today's order (late 2025), not the recorded 2021 ones (DOL 101.202): 10119 refuses
+# a MonCotiz outside 2 %-400 % of these, and today's clients send today's dollar (TF's docs: 1234.55).
 COTIZACIONES = {
-    "PES": Decimal("1"), "DOL": Decimal("101.202"), "002": Decimal("101.202"), "060": Decimal("120.1183"),
-    "012": Decimal("19.88"), "021": Decimal("139.7385"), "019": Decimal("0.9184"), "018": Decimal("80.8453"),
-    "009": Decimal("110.4826"), "033": Decimal("0.1339"), "011": Decimal("2.2963"), "029": Decimal("0.0151"),
-    "064": Decimal("15.6151"),
+    "PES": Decimal("1"), "DOL": Decimal("1450"), "002": Decimal("1450"), "060": Decimal("1680.25"),
+    "012": Decimal("270.4"), "021": Decimal("1905.6"), "019": Decimal("9.42"), "018": Decimal("1032.7"),
+    "009": Decimal("1801.3"), "033": Decimal("1.52"), "011": Decimal("36.25"), "029": Decimal("0.205"),
+    "064": Decimal("203.8"),
 }
 
 # id, description, classes it may be used with (README §7.6)

@@ -57,7 +57,7 @@ async def test_paises_and_actividades_have_the_wsdls_shapes(sim):
 async def test_cotizacion_is_the_previous_business_day_rate_or_the_days_asked(sim):
     result = await sim.result("FEParamGetCotizacion", "<MonId>DOL</MonId>", cuit=CUIT)
     assert (get(result, "ResultGet/MonId"), get(result, "ResultGet/MonCotiz"), get(result, "ResultGet/FchCotiz")) \
-        == ("DOL", "101.202", "20261127")  # Monday asks Friday's
+        == ("DOL", "1450", "20261127")  # Monday asks Friday's
     dated = await sim.result("FEParamGetCotizacion", "<MonId>060</MonId><FchCotiz>20261102</FchCotiz>", cuit=CUIT)
     assert get(dated, "ResultGet/FchCotiz") == "20261102"
 

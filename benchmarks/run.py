@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import DateTime, bindparam, event, func, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
+import afip_modes as afip_phase  # noqa: E402  (benchmarks/afip_modes.py)
 import instant as instant_phase  # noqa: E402  (benchmarks/instant.py)
 from encola.api.provisioning import PdvSpec, provision  # noqa: E402
 from encola.clock import Clock  # noqa: E402
@@ -60,7 +61,7 @@ ENCOLA = [PYTHON, "-m", "encola.cli"]
 BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "documents", "mail", "instant", "dequeue")
+PHASES = ("e2e", "intake", "webhooks", "emission", "afip", "documents", "mail", "instant", "dequeue")
 DOCUMENT_CLIENTS = 16
 LATENCY_MS = 300
 BATCH = 250
@@ -602,6 +603,10 @@ class BackendRun:
         if "emission" in phases:
             self.results["emission"] = self.emission(bases, sim)
         timer("emission")
+        if "afip" in phases:  # busy and reorder AFIP, heavy-tailed latency, 1 % lost answers: afip_modes.py
+            post = lambda bodies: asyncio.run(post_all(bases, "/app/api/v2/facturacion/lotes_encola", bodies, 4, accepted_lote))  # noqa: E731
+            self.results["afip_modes"] = afip_phase.run(self, bases, sim, h.quick, post)
+        timer("afip")
         if "documents" in phases:
             self.results["documents"] = asyncio.run(self.documents(bases))
         timer("documents")
@@ -1091,6 +1096,7 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
         else:
             vals = [cell(b, get) for b in backends]
         rows.append([f"emission, {name} (300 ms AFIP)", *vals, anchor])
+    rows += afip_phase.table_rows(results, backends, cell, quick)
     rows += instant_phase.table_rows(results, backends, cell)
     rows.append(["end-to-end nuevo_encola → emitido hook",
                  *(cell(b, lambda d: f"p50 {d['e2e']['p50_ms']:,.0f} ms p99 {d['e2e']['p99_ms']:,.0f} ms "

@@ -14,9 +14,8 @@ How the version is chosen, as ASP.NET (WSFEv1) does it:
 
 from __future__ import annotations
 
-import io
+import re
 from dataclasses import dataclass
-from email.message import Message
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -24,6 +23,8 @@ from lxml import etree
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 CONTENT_TYPE = {"1.1": "text/xml; charset=utf-8", "1.2": "application/soap+xml; charset=utf-8"}
+_ENVELOPE_TAG = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?Envelope\b([^>]*)>")
+_FAULT = re.compile(rb"<(?:[\w.-]+:)?Body>\s*<(?:[\w.-]+:)?Fault[\s>]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 # SOAP 1.1 fault codes and their SOAP 1.2 counterparts (SOAP 1.2 part 1, §5.4.6).
 _CODES_12 = {"Client": "Sender", "Server": "Receiver", "VersionMismatch": "VersionMismatch",
@@ -58,14 +59,15 @@ def read_request(content_type: str | None, soap_action: str | None, body: bytes)
 
 
 def envelope_namespace(body: bytes) -> str | None:
-    """The namespace of the root element, read from its first tag only (no full parse)."""
-    try:
-        for _, element in etree.iterparse(io.BytesIO(body), events=("start",), resolve_entities=False,
-                                          no_network=True):
-            return etree.QName(element).namespace
-    except etree.XMLSyntaxError:
+    """The namespace of the root Envelope, read from its start tag only: every call passes here, and
+    a FECAESolicitar of 250 details is a quarter of a megabyte (no parse of the whole)."""
+    root = _ENVELOPE_TAG.search(body, 0, 4096)
+    if root is None:
         return None
-    return None
+    prefix, attributes = root.group(1), root.group(2)
+    declaration = re.search(rb"\sxmlns" + (b":" + re.escape(prefix) if prefix else b"") + rb"\s*=\s*([\"'])(.*?)\1",
+                            attributes)
+    return declaration.group(2).decode("utf-8", "replace") if declaration else None
 
 
 def version_mismatch_fault(request: SoapRequest) -> bytes:
@@ -90,17 +92,21 @@ def fault(version: str, code: str, message: str) -> bytes:
 
 def in_version(answer_11: bytes, version: str) -> bytes:
     """A service's SOAP 1.1 answer, rewritten into SOAP 1.2 when the request spoke 1.2."""
-    if version != "1.2" or SOAP11.encode() not in answer_11:
+    if version != "1.2":
         return answer_11
-    try:
-        root = etree.fromstring(answer_11, _PARSER)
-    except etree.XMLSyntaxError:
+    root_tag = _ENVELOPE_TAG.search(answer_11, 0, 4096)
+    if root_tag is None:
         return answer_11  # not SOAP (an HTML error page): passed through as is
-    found = root.find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault")
-    if found is None:
-        # Only the envelope's namespace differs between the versions for a normal answer.
-        return answer_11.replace(SOAP11.encode(), SOAP12.encode())
-    return _fault12_from_11(found)
+    if _FAULT.search(answer_11, root_tag.end(), root_tag.end() + 4096) is None:
+        # A normal answer differs only in the envelope's namespace, declared in its start tag
+        # (rewritten there only, never in the payload; answers of 250 details are not re-parsed).
+        head = answer_11[:root_tag.end()].replace(SOAP11.encode(), SOAP12.encode())
+        return head + answer_11[root_tag.end():]
+    try:
+        fault11 = etree.fromstring(answer_11, _PARSER).find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault")
+    except etree.XMLSyntaxError:
+        return answer_11
+    return answer_11 if fault11 is None else _fault12_from_11(fault11)
 
 
 def _fault12_from_11(fault11: etree._Element) -> bytes:
@@ -140,12 +146,15 @@ def _ns_of(element: etree._Element | None, prefix: str) -> str | None:
 
 
 def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """`type/subtype` in lower case and the parameters (quotes removed) of a Content-Type."""
     if not content_type:
         return "", {}
-    message = Message()
-    message["content-type"] = content_type
-    params = {k.lower(): v for k, v in message.get_params(failobj=[])[1:]}
-    return message.get_content_type().lower(), params
+    media, *parts = content_type.split(";")
+    params = {}
+    for part in parts:
+        key, _, value = part.partition("=")
+        params[key.strip().lower()] = value.strip().strip('"')
+    return media.strip().lower(), params
 
 
 def _unquote(action: str | None) -> str | None:

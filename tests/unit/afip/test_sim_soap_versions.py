@@ -127,3 +127,22 @@ async def test_any_request_gets_a_soap_answer_or_a_400_never_a_crash(sim, body, 
     wants12 = (content_type or "").lower().startswith("application/soap+xml")
     if content_type and content_type.split(";")[0].strip():
         assert etree.QName(root).namespace == (SOAP12 if wants12 else SOAP11)
+
+
+def test_only_the_envelope_is_rewritten_into_soap12_never_the_payload():
+    from encola.afip_sim import wire
+    from datetime import datetime
+    payload = f"<ResultGet><Desc>{SOAP11}</Desc></ResultGet>"
+    answer12 = soap_version.in_version(wire.fe_envelope("FEParamGetTiposPaises", payload, datetime.now(), "x"), "1.2")
+    root = etree.fromstring(answer12)
+    assert etree.QName(root).namespace == SOAP12
+    assert root.findtext(f".//{{{FEV1}}}Desc") == SOAP11
+
+
+@pytest.mark.parametrize("body, namespace", [
+    (b'<?xml version="1.0"?><!-- c --><soap12:Envelope xmlns:soap12="http://www.w3.org/2003/05/soap-envelope">', SOAP12),
+    (b"<Envelope xmlns='http://schemas.xmlsoap.org/soap/envelope/'><Body/></Envelope>", SOAP11),
+    (b'<x:Envelope xmlns:y="urn:y">', None), (b"not xml", None), (b"", None),
+])
+def test_the_envelope_namespace_is_read_from_its_start_tag(body, namespace):
+    assert soap_version.envelope_namespace(body) == namespace

@@ -74,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "TFC-2034": "Puede enviar hasta 7 tributos por comprobante.",
     "TFC-2036": "El importe {campo} ({importe}) supera el maximo que admite AFIP: 13 digitos enteros.",
     "TFC-2037": "El campo {campo} admite hasta {maximo} caracteres (se enviaron {largo}).",
+    "TFC-2038": "La cotizacion enviada ({cotizacion}) no es valida para la moneda {moneda}: AFIP rechaza una cotizacion inferior al 2% de la oficial.",
     # The cliente block
     "TFC-3001": "El tipo de documento enviado no es valido.",
     "TFC-3002": "El numero de documento enviado no es valido: {detalle}.",
@@ -90,6 +91,7 @@ MESSAGES: dict[str, str] = {
     "TFC-3013": "La condicion de IVA de la operacion (condicion_iva_operacion) no es valida.",
     "TFC-3014": "Los comprobantes de tipo {letra} requieren un cliente identificado con CUIT.",
     "TFC-3015": "El campo {campo} del cliente debe ser un numero entero mayor o igual a cero.",
+    "TFC-3016": "Un comprobante B por {total} pesos requiere identificar al cliente (documento_tipo distinto de OTRO): AFIP lo exige desde {limite} pesos (RG 5700).",
     # The detalle block
     "TFC-4001": "El concepto {posicion} del detalle debe ser un objeto JSON.",
     "TFC-4002": "El concepto {posicion} del detalle debe tener una cantidad mayor a cero.",

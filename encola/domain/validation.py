@@ -37,6 +37,13 @@ AFIP_MAX_AMOUNT = Decimal("1e13")  # WSFEv1's amounts have 13 integer digits
 # How far back AFIP accepts CbteFch: 5 days for products, 10 for services (WSFEv1 manual).
 DATE_WINDOW_DAYS = {1: 5, 2: 10, 3: 10}
 MAX_ABONO_FRECUENCIA = 120  # months: an abono repeats at least once in ten years
+# From this amount in pesos AFIP refuses a comprobante B to an unidentified buyer (DocTipo 99,
+# Obs 10015): RG 4444's limit, raised by RG 5700/2025 to $10,000,000 per the press (AFIP's manual
+# does not publish it). The simulator applies the same (encola/afip_sim/rules.py).
+CONSUMIDOR_FINAL_LIMIT = Decimal("10000000")
+# Currencies worth far more than 50 pesos for years: a cotizacion of 1 or less is under 2 % of
+# AFIP's official rate, which AFIP refuses (Obs 10119). Others (e.g. 011, 033) may be near 1.
+STRONG_CURRENCIES = frozenset({"DOL", "060", "012"})
 
 DEFAULTS = {
     "cliente.codigo": "",
@@ -105,9 +112,21 @@ def validate(body: dict, issuer: Issuer, today: date, *, reference_required: boo
     if errors:
         return Validated(None, None, errors)
     _check_total(invoice, totals, errors)
+    errors += _afip_certain_refusals(invoice, totals)
     if errors:
         return Validated(None, None, errors)
     return Validated(invoice, totals, [])
+
+
+def _afip_certain_refusals(invoice: Invoice, totals: Totals) -> list[Error]:
+    """What AFIP is sure to reject, refused now rather than after the invoice waited in the queue."""
+    errors = []
+    if invoice.moneda in STRONG_CURRENCIES and invoice.cotizacion <= 1:
+        errors.append(err("TFC-2038", moneda=invoice.moneda, cotizacion=f"{invoice.cotizacion.normalize():f}"))
+    pesos = totals.total * invoice.cotizacion
+    if invoice.tipo.letter == "B" and invoice.cliente.documento_tipo == "OTRO" and pesos >= CONSUMIDOR_FINAL_LIMIT:
+        errors.append(err("TFC-3016", total=f"{pesos:.2f}", limite=f"{CONSUMIDOR_FINAL_LIMIT:.0f}"))
+    return errors
 
 
 def _check_letters(tipo: t.TipoComprobante, cliente: Cliente, issuer: Issuer, errors: list[Error]) -> None:

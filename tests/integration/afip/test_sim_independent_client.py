@@ -149,6 +149,26 @@ def test_zeep_from_the_official_wsdl_parses_every_wsfe_operation_in_both_soap_ve
     assert called == every_operation, every_operation - called
 
 
+# What the WSDL requires besides Auth (minOccurs=1), which zeep checks before sending.
+REQUIRED = {"FECAEASolicitar": {"Periodo": 202611, "Orden": 1}, "FECAEAConsultar": {"Periodo": 202611, "Orden": 1},
+            "FECompUltimoAutorizado": {"PtoVta": 1, "CbteTipo": 1}, "FECAEASinMovimientoInformar": {"PtoVta": 1},
+            "FECAEASinMovimientoConsultar": {"PtoVta": 1}}
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+def test_zeep_parses_every_operations_error_answer_too(sim, binding):
+    """AFIP's errors come with HTTP 200 inside the result (`Errors/Err`): a ticket the simulator
+    never issued gets 600 from every operation that takes Auth, each parsed by zeep."""
+    client = _client("wsfev1.wsdl")
+    ws = client.create_service(BINDINGS[binding], sim + "/wsfev1/service.asmx")
+    forged = {"Token": "Zm9yZ2Vk", "Sign": "Zm9yZ2Vk", "Cuit": CUIT}
+    for name in sorted(client.wsdl.bindings[BINDINGS[binding]]._operations):
+        if name == "FEDummy":
+            continue
+        answer = getattr(ws, name)(Auth=forged, **REQUIRED.get(name, {}))
+        assert [e.Code for e in answer.Errors.Err] == [600], name
+
+
 def test_wsaa_answers_soap12_in_soap12(sim):
     """WSAA's WSDL binds SOAP 1.1 only, but AFIP's WSAA accepts SOAP 1.2 (README §2.3): the answer
     (here the fault for a CMS it cannot read) comes back as a SOAP 1.2 fault."""

@@ -74,3 +74,15 @@ async def test_cotizacion_refuses_what_it_cannot_answer(sim, inner, code):
 async def test_parameters_need_a_valid_ticket(sim):
     result = await sim.result("FEParamGetTiposPaises")
     assert [c for c, _ in errors(result)] == [500]
+
+
+def test_the_simulator_answers_exactly_the_operations_of_afips_wsdl():
+    from importlib import resources
+
+    from lxml import etree
+
+    from encola.afip_sim import wsfe
+    wsdl = etree.fromstring(resources.files("encola.afip").joinpath("wsdl", "wsfev1.wsdl").read_bytes())
+    declared = {op.get("name") for op in wsdl.iterfind("{http://schemas.xmlsoap.org/wsdl/}portType/"
+                                                       "{http://schemas.xmlsoap.org/wsdl/}operation")}
+    assert len(declared) == 22 and wsfe.OPERATION_NAMES == declared

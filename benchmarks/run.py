@@ -46,6 +46,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 import afip_modes as afip_phase  # noqa: E402  (benchmarks/afip_modes.py)
 import instant as instant_phase  # noqa: E402  (benchmarks/instant.py)
+import ops as ops_phase  # noqa: E402  (benchmarks/ops.py)
 from encola.api.provisioning import PdvSpec, provision  # noqa: E402
 from encola.clock import Clock  # noqa: E402
 from encola.documents.links import Links  # noqa: E402
@@ -61,7 +62,7 @@ ENCOLA = [PYTHON, "-m", "encola.cli"]
 BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "afip", "documents", "mail", "instant", "dequeue")
+PHASES = ("e2e", "intake", "webhooks", "emission", "afip", "documents", "mail", "instant", "dequeue", "ops")
 DOCUMENT_CLIENTS = 16
 LATENCY_MS = 300
 BATCH = 250
@@ -1098,6 +1099,7 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
         rows.append([f"emission, {name} (300 ms AFIP)", *vals, anchor])
     rows += afip_phase.table_rows(results, backends, cell, quick)
     rows += instant_phase.table_rows(results, backends, cell)
+    rows += ops_phase.table_rows(results, quick)
     rows.append(["end-to-end nuevo_encola → emitido hook",
                  *(cell(b, lambda d: f"p50 {d['e2e']['p50_ms']:,.0f} ms p99 {d['e2e']['p99_ms']:,.0f} ms "
                                      f"({d['e2e']['emitido_received']}/{d['e2e']['sent']} at {d['e2e']['rate_per_s']}/s)"
@@ -1189,6 +1191,9 @@ def main() -> int:
 
         print("== renders ...", file=sys.stderr, flush=True)
         results["renders"] = document_bench.measure(sizes["render_seconds"])
+    if "ops" in harness.phases:  # what metrics cost a request and a scrape, in process (benchmarks/ops.py)
+        print("== ops ...", file=sys.stderr, flush=True)
+        results["ops"] = ops_phase.run(args.quick)
     try:
         harness.start_receiver()
         plan = [b for b in ("sqlite", "postgresql") if args.only in (None, b)]

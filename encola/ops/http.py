@@ -113,7 +113,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, observed_send)
         finally:
-            endpoint = endpoint_label(scope.get("path", ""))
+            path = scope.get("path", "")
+            endpoint = _KNOWN_PATHS.get(path) or endpoint_label(path)
             status = seen["status"]
             if status >= 500:
                 outcome = "http_5xx"
@@ -121,6 +122,15 @@ class RequestMetrics:
                 outcome = "http_4xx"
             else:
                 outcome = "error" if seen["error"] else "ok"
-            metrics.HTTP_REQUESTS.labels(endpoint, outcome).inc()
+            counter = _counters.get((endpoint, outcome))
+            if counter is None:  # labels() takes a lock and builds a key: once per series, not per request
+                counter = _counters[(endpoint, outcome)] = metrics.HTTP_REQUESTS.labels(endpoint, outcome)
+            counter.inc()
             if endpoint in INTAKE_ENDPOINTS:
-                metrics.INTAKE_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+                histogram = _histograms.get(endpoint) or _histograms.setdefault(endpoint, metrics.INTAKE_SECONDS.labels(endpoint))
+                histogram.observe(time.perf_counter() - started)
+
+
+_KNOWN_PATHS = {API_PREFIX + route: route for route in API_ROUTES}
+_counters: dict[tuple[str, str], object] = {}  # bounded: labels are bounded
+_histograms: dict[str, object] = {}

@@ -32,7 +32,7 @@ HTTP_REQUESTS = Counter(
 )
 INTAKE_SECONDS = Histogram(
     "encola_intake_seconds", "Time to answer an intake request (nuevo_encola, lotes_encola, nuevo)", ["endpoint"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 60),
 )
 AFIP_CALLS = Counter(
     "encola_afip_calls", "Calls to AFIP (or the simulator) by method and outcome (answered, fault, "

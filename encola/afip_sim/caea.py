@@ -129,7 +129,7 @@ def book(ledger: Ledger) -> CaeaBook:
 def fortnight(periodo: int, orden: int) -> tuple[date, date] | None:
     """First and last day of a fortnight, or None when Periodo/Orden do not name one."""
     year, month = divmod(periodo, 100)
-    if not (2000 <= year <= 9999 and 1 <= month <= 12) or orden not in (1, 2):
+    if not (1000 <= year <= 9999 and 1 <= month <= 12) or orden not in (1, 2):
         return None
     last = calendar.monthrange(year, month)[1]
     return (date(year, month, 1), date(year, month, 15)) if orden == 1 else (date(year, month, 16), date(year, month, last))

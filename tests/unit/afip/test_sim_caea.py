@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim_soap import ART, Clock, Sim, errors, get
@@ -145,6 +145,9 @@ async def test_a_point_of_sale_without_movement_is_informed_once_and_listed(sim)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(p=150001, o=1)
+@example(p=999912, o=2)
+@example(p=99912, o=1)
 @given(p=st.one_of(st.integers(-10, 10**7), st.text(max_size=8)), o=st.one_of(st.integers(-3, 5), st.text(max_size=3)))
 async def test_any_periodo_and_orden_get_a_caea_or_afips_errors_never_a_crash(sim, p, o):
     answer = await sim.call("FECAEASolicitar", f"<Periodo>{p}</Periodo><Orden>{o}</Orden>".replace("&", "&amp;")
@@ -152,3 +155,13 @@ async def test_any_periodo_and_orden_get_a_caea_or_afips_errors_never_a_crash(si
     assert answer.status_code in (200, 400, 500)
     if answer.status_code == 200:
         assert b"<CAEA>" in answer.content or b"<Errors>" in answer.content
+
+
+@pytest.mark.parametrize("p, o, expected", [
+    (202402, 2, ("20240216", "20240229")), (202502, 2, ("20250216", "20250228")), (202612, 1, ("20261201", "20261215")),
+    (202613, 1, None), (202612, 0, None), (202612, 3, None),
+])
+def test_a_fortnight_is_days_1_to_15_or_16_to_the_months_end(p, o, expected):
+    from encola.afip_sim.caea import fortnight
+    found = fortnight(p, o)
+    assert (None if found is None else tuple(d.strftime("%Y%m%d") for d in found)) == expected

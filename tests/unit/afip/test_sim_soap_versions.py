@@ -146,3 +146,25 @@ def test_only_the_envelope_is_rewritten_into_soap12_never_the_payload():
 ])
 def test_the_envelope_namespace_is_read_from_its_start_tag(body, namespace):
     assert soap_version.envelope_namespace(body) == namespace
+
+
+async def test_wsaa_logs_in_through_soap12_and_answers_in_soap12():
+    import base64
+    from datetime import datetime
+
+    from encola.afip.wsaa import build_tra, sign_tra
+    from encola.certificates.simulator import signed_by
+    from sim_soap import ART
+    s = Sim()
+    cert, key = signed_by(s.app.state.ca, CUIT, "ACME SA")
+    cms = base64.b64encode(sign_tra(build_tra("wsfe", datetime.now(ART)), cert, key)).decode()
+    envelope = (f'<soap:Envelope xmlns:soap="{SOAP12}"><soap:Body><loginCms xmlns="http://wsaa.view.sua.dvadac.desein.afip.gov">'
+                f"<in0>{cms}</in0></loginCms></soap:Body></soap:Envelope>")
+    answer = await s.http.post("/ws/services/LoginCms", content=envelope,
+                               headers={"content-type": 'application/soap+xml; charset=utf-8; action=""'})
+    await s.aclose()
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/soap+xml")
+    root = etree.fromstring(answer.content)
+    assert etree.QName(root).namespace == SOAP12
+    ticket = etree.fromstring(root.findtext(f"{{{SOAP12}}}Body/{{*}}loginCmsResponse/{{*}}loginCmsReturn").encode())
+    assert ticket.findtext("credentials/token") and ticket.findtext("header/expirationTime")

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import zeep
 from lxml import etree
 
 from encola.afip.wsaa import build_tra, sign_tra
 from encola.certificates.simulator import obtain_blocking
 from sim_process import free_port
-
-zeep = pytest.importorskip("zeep")
 
 WSDL = Path(__file__).resolve().parents[3] / "encola" / "afip" / "wsdl"
 FEV1 = "{http://ar.gov.afip.dif.FEV1/}"

@@ -47,9 +47,14 @@ def main(log_level: str, log_format: str) -> None:
 
 @main.command("migrate")
 def migrate_command() -> None:
-    """Create or upgrade the database schema."""
-    open_store(_settings())
-    click.echo("database up to date")
+    """Create or upgrade the database schema (a progress bar per migration on a terminal)."""
+    from encola.ops.migrating import pending_migrations, progress_bar
+
+    settings = _settings()
+    pending = pending_migrations(settings.database_url)
+    with progress_bar(pending):
+        open_store(settings)
+    click.echo(f"database up to date ({pending} migrations applied)" if pending else "database up to date")
 
 
 @main.command()

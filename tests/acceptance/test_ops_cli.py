@@ -93,3 +93,11 @@ def test_bad_filters_are_refused_with_a_clear_message(databases):
     unknown = run(process, "invoices", "list", "--workspace", "20999999995")
     assert unknown.returncode == 1 and "no workspace holds CUIT 20999999995" in unknown.stderr
     assert run(process, "hooks", "retry", "--since", "ayer").returncode == 2
+
+
+def test_migrate_says_how_many_migrations_it_applied(databases):
+    process = EncolaProcess(databases.new("sqlite"))
+    first = run(process, "migrate")
+    assert first.returncode == 0 and "migrations applied" in first.stdout
+    again = run(process, "migrate")
+    assert again.returncode == 0 and again.stdout.strip() == "database up to date"

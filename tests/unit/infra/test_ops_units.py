@@ -139,3 +139,17 @@ def test_shutdown_grace_and_metrics_token_settings():
     assert values.shutdown_grace == 5.0 and values.metrics_token == "t0ken"
     with pytest.raises(SettingsError):
         Settings.from_env({"ENCOLA_SHUTDOWN_GRACE": "0"})
+
+
+@given(st.text(max_size=30))
+def test_a_date_filter_of_the_operator_commands_is_a_date_or_a_clear_refusal(text):
+    import click
+
+    from encola.ops.commands import _wire_date
+
+    try:
+        parsed = _wire_date(text, "--desde")
+    except click.BadParameter as refusal:
+        assert "dd/mm/aaaa" in str(refusal)
+    else:
+        assert isinstance(parsed, date) and parsed.strftime("%d/%m/%Y") == datetime.strptime(text.strip(), "%d/%m/%Y").strftime("%d/%m/%Y")

@@ -306,10 +306,10 @@ def test_the_test_event_reaches_the_pdvs_url(server, receiver):
     assert hook.body["evento"] == "test" and hook.body["recurso"] == "test"
 
 
-def test_openapi_is_served_and_the_dashboard_is_for_operators_only(server):
+def test_openapi_is_served_and_the_root_is_the_consoles_login(server):
     import httpx
 
-    page = httpx.get(server.base + "/")  # no ENCOLA_ADMIN_TOKEN: closed (tests/acceptance/test_operator_surfaces.py)
-    assert page.status_code == 403 and "ENCOLA_ADMIN_TOKEN" in page.text
+    page = httpx.get(server.base + "/", follow_redirects=True)  # operators log in (docs/console.md)
+    assert page.url.path == "/console/login" and "30712345674" not in page.text
     spec = httpx.get(server.base + "/openapi.json").json()
     assert "/app/api/v2/facturacion/nuevo_encola" in spec["paths"]

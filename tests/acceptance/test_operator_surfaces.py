@@ -1,5 +1,6 @@
-"""The operator surfaces (dashboard, the embedded simulator's controls) are closed to anyone
-without the operator token; the standalone simulator, a test peer, stays open."""
+"""The operator surfaces: the embedded simulator's controls are closed to anyone without the
+operator token (the console, at /, has accounts of its own: tests/acceptance/test_console_*.py);
+the standalone simulator, a test peer, stays open."""
 
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ def operated(database_url, tmp_path_factory):
     process.stop()
 
 
-def test_without_a_token_configured_the_dashboard_is_closed_and_says_how_to_open_it(closed):
+def test_the_root_leads_to_the_consoles_login_and_shows_nothing(closed):
+    # The token dashboard gave way to the console (docs/console.md): operators log in there.
     page = httpx.get(closed.base + "/")
-    assert page.status_code == 403
-    assert "ENCOLA_ADMIN_TOKEN" in page.text
-    assert "30712345674" not in page.text and "<table" not in page.text
-    assert httpx.get(closed.base + "/", headers={"Authorization": "Bearer anything-at-all-here"}).status_code == 403
+    assert page.status_code == 303 and page.headers["location"] == "/console/"
+    login = httpx.get(closed.base + "/", follow_redirects=True)
+    assert login.url.path == "/console/login"
+    assert "30712345674" not in login.text and "<table" not in login.text
 
 
 def test_without_controls_asked_for_the_embedded_simulator_is_not_mounted(closed):
@@ -49,22 +51,15 @@ def test_without_controls_asked_for_the_embedded_simulator_is_not_mounted(closed
     assert httpx.post(closed.base + "/afip-sim/_sim/faults", json={"down": True}).status_code in (404, 405)
 
 
-def test_the_dashboard_needs_the_operator_token(operated):
-    assert httpx.get(operated.base + "/").status_code == 401
-    assert httpx.get(operated.base + "/").headers["WWW-Authenticate"].startswith("Basic realm=")
-    assert httpx.get(operated.base + "/", headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code == 401
-    assert httpx.get(operated.base + "/", headers=basic("wrong-token-wrong-token")).status_code == 401
-    assert httpx.get(operated.base + "/", headers={"Authorization": f"Bearer {TOKEN}x"}).status_code == 401
-    for headers in ({"Authorization": f"Bearer {TOKEN}"}, basic(TOKEN), basic(TOKEN, user="")):
-        page = httpx.get(operated.base + "/", headers=headers)
-        assert page.status_code == 200, headers
-        assert "Cola por punto de venta" in page.text
-        assert page.headers["Cache-Control"] == "no-store"
+def test_the_operator_token_opens_no_console_page(operated):
+    for headers in ({"Authorization": f"Bearer {TOKEN}"}, basic(TOKEN)):
+        page = httpx.get(operated.base + "/console/", headers=headers)
+        assert page.status_code == 303 and page.headers["location"].startswith("/console/login")
 
 
-def test_the_dashboard_says_loudly_that_caes_are_simulated(operated):
-    page = httpx.get(operated.base + "/", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert "CAEs are simulated: not valid for tax purposes" in page.text
+def test_the_console_says_loudly_that_caes_are_simulated(operated):
+    page = httpx.get(operated.base + "/console/login")
+    assert "Modo simulador: los CAE no son reales." in page.text
 
 
 def test_the_embedded_simulator_controls_need_the_token_when_asked_for(operated):
@@ -79,13 +74,14 @@ def test_the_embedded_simulator_controls_need_the_token_when_asked_for(operated)
 
 def test_wrong_operator_tokens_count_as_failed_authentications(database_url):
     process = EncolaProcess(database_url, extra_env={
-        "ENCOLA_ADMIN_TOKEN": TOKEN, "ENCOLA_AUTH_FAILURES_PER_ADDRESS": "5/minute",
+        "ENCOLA_ADMIN_TOKEN": TOKEN, "ENCOLA_AUTH_FAILURES_PER_ADDRESS": "5/minute", "ENCOLA_AFIP_SIM_CONTROLS": "1",
     }).start()
+    faults = process.base + "/afip-sim/_sim/faults"
     try:
-        statuses = [httpx.get(process.base + "/", headers=basic(f"guess-number-{i:04d}")).status_code for i in range(8)]
+        statuses = [httpx.get(faults, headers=basic(f"guess-number-{i:04d}")).status_code for i in range(8)]
         assert statuses == [401] * 5 + [429] * 3
         # Locked out: not even the right token is compared until the window ends.
-        locked = httpx.get(process.base + "/", headers={"Authorization": f"Bearer {TOKEN}"})
+        locked = httpx.get(faults, headers={"Authorization": f"Bearer {TOKEN}"})
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
     finally:
         process.stop()

@@ -129,6 +129,7 @@ class Settings:
     # means the address ``encola serve`` listens on.
     public_url: str | None = None
     document_cache_bytes: int = 64 * 1024 * 1024  # rendered PDFs kept in memory per process
+    render_processes: int = 2  # PDFs rendered beside the event loop (downloads, mail); 0: one thread
     # The buyer's mail (encola/mail, docs/mail.md); no SMTP server: no mail (envio_x_mail "N").
     smtp: "SmtpServer | None" = None
     mail_from: str = DEFAULT_MAIL_FROM
@@ -213,6 +214,8 @@ class Settings:
         values["afip_sim_controls"] = _flag(env.get("ENCOLA_AFIP_SIM_CONTROLS"))
         if env.get("ENCOLA_PUBLIC_URL", "").strip():
             values["public_url"] = parse_public_url(env["ENCOLA_PUBLIC_URL"])
+        if env.get("ENCOLA_RENDER_PROCESSES", "").strip():
+            values["render_processes"] = _int(env, "ENCOLA_RENDER_PROCESSES", 0)
         if env.get("ENCOLA_DOCUMENT_CACHE_MB", "").strip():
             values["document_cache_bytes"] = _int(env, "ENCOLA_DOCUMENT_CACHE_MB", 0) * 1024 * 1024
         values.update(_mail_values(env))

@@ -62,7 +62,8 @@ class Services:
         self.limits = AbuseLimits(settings)
         self.engine = None  # set when this process also emits
         self.sim_app = None  # the embedded AFIP simulator, when there is one
-        self.documents = Documents(store, settings.public_url or DEFAULT_PUBLIC_URL, settings.document_cache_bytes)
+        self.documents = Documents(store, settings.public_url or DEFAULT_PUBLIC_URL, settings.document_cache_bytes,
+                                   settings.render_processes)
         # Instant emission and the AFIP queries (facturacion/nuevo, numeracion, estado_servicios).
         # ``afip``, the AFIP access numeración and the FEDummy probe use, is set by the runtime.
         self.afip = None
@@ -105,11 +106,13 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
         if run_dispatcher:
             runners.append(services.dispatcher.run)
         tasks = [asyncio.create_task(run(stop)) for run in runners]
+        services.documents.open()
         try:
             yield
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            services.documents.close()
 
     app = FastAPI(
         title="encola",

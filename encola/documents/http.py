@@ -7,8 +7,8 @@ Anything else under ``/comprobantes`` — a wrong token, another invoice's token
 not emitted, a file name that is not the invoice's — is a plain 404 that says nothing more. The
 token is checked before the database is asked (see ``links.py``).
 
-Documents are rendered on demand, in a thread of their own (the event loop keeps serving), and kept in
-a per-process LRU cache of bytes (``ENCOLA_DOCUMENT_CACHE_MB``): an emitted invoice never
+Documents are rendered on demand, in render processes shared with the mail (``pool.py``; the
+event loop keeps serving, and renders run on every core), and kept in a per-process LRU cache of bytes (``ENCOLA_DOCUMENT_CACHE_MB``): an emitted invoice never
 changes, and the issuer version and AFIP environment it was emitted under are stored with it, so
 its document is the same bytes every time. Concurrent requests for one document share one render.
 """
@@ -21,7 +21,6 @@ import html
 import logging
 import re
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +29,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from encola.documents import labels
 from encola.documents.links import PATH, TOKEN_LENGTH, Links, valid
+from encola.documents import pool
 from encola.documents.render import filename, render_a4, render_ticket
 from encola.documents.text import amount, day
 from encola.store.documents import EmittedDocument
@@ -79,15 +79,25 @@ class RenderCache:
 class Documents:
     """The documents room's HTTP side: the links consultas answer with, and the routes that serve them."""
 
-    def __init__(self, store, public_url: str, cache_bytes: int):
+    def __init__(self, store, public_url: str, cache_bytes: int, render_processes: int = pool.DEFAULT_PROCESSES):
         self.store = store
         self.public_url = public_url.rstrip("/")
         self.cache = RenderCache(cache_bytes)
         self._links: Links | None = None
         self._rendering: dict[tuple[int, str], asyncio.Future] = {}  # renders in flight
-        # One render at a time, first come first served: renders are CPU under the GIL, so more
-        # threads would only interleave them and make every download wait for all of them.
-        self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encola-render")
+        self._renderer = pool.shared(render_processes)  # see encola/documents/pool.py
+        self._opened = False
+
+    def open(self) -> None:
+        """Start the render processes with the server, so the first downloads don't wait for them."""
+        if not self._opened:
+            self._opened = True
+            self._renderer.open()
+
+    def close(self) -> None:
+        if self._opened:
+            self._opened = False
+            self._renderer.close()
 
     def install(self, app) -> None:
         """Add the routes to a FastAPI app (outside the TF API and its OpenAPI)."""
@@ -152,7 +162,7 @@ class Documents:
         task = self._rendering.get(key)
         if task is None:
             render = functools.partial(RENDERERS[kind], document.row, document.issuer, afip_env=document.afip_env)
-            task = asyncio.get_running_loop().run_in_executor(self._renderer, render)
+            task = asyncio.ensure_future(self._renderer.run(render))
             self._rendering[key] = task
             task.add_done_callback(lambda done: self._rendered(key, filename(document.row, kind), done))
         return await asyncio.shield(task)

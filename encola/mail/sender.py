@@ -17,19 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import signal
 import socket
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 import aiosmtplib
 from email import policy
 
 from encola.clock import Clock
+from encola.documents import pool as render_pool
 from encola.documents.links import Links
 from encola.documents.render import filename, render_a4
 from encola.mail import message as messages
@@ -39,7 +34,6 @@ from encola.store.rows import Attempt, HookEvent
 from encola.webhooks.retry import next_retry_at
 
 log = logging.getLogger("encola.mail")
-RENDER_PROCESSES = 2  # compose messages (render the A4, build, flatten) beside the event loop
 IDLE_SECONDS = 20.0  # a connection unused this long is closed rather than reused
 NOT_FOUND = "el comprobante no esta emitido o no existe"
 # UTF-8 headers, unfolded up to SMTP's line limit (Python folds a long UTF-8 subject badly).
@@ -59,7 +53,11 @@ class MailSender:
         self.endpoint_concurrency = settings.mail_concurrency
         self.longest_attempt = settings.mail_timeout + 10  # + reading and rendering the invoice
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
-        self._renderer: ProcessPoolExecutor | None = None
+        # Messages are composed (the A4 rendered, the message built and flattened) in render
+        # processes: in a thread, a render made every SMTP round trip of the event loop wait for
+        # it (28 ms per message instead of 3, measured). Shared with the process's downloads.
+        self._renderer = render_pool.shared(settings.render_processes)
+        self._opened = False
         self._hostname: str | None = None
         self._links: Links | None = None
         self._envelope_from = envelope_address(settings.mail_from)
@@ -70,15 +68,9 @@ class MailSender:
         return "smtp"  # one server for every mail
 
     async def open(self) -> None:
-        if self._renderer is None:
-            # A process of its own: a render holds the GIL for milliseconds at a time, and in a
-            # thread it made every SMTP round trip of the event loop wait for it (28 ms per message
-            # instead of 3, measured). Spawned, not forked: this process runs threads.
-            self._renderer = ProcessPoolExecutor(
-                max_workers=RENDER_PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
-            )
-            for _ in range(RENDER_PROCESSES):  # start them now (in the background), not with the first mails
-                self._renderer.submit(_warm)
+        if not self._opened:
+            self._renderer.open()
+            self._opened = True
         if self._hostname is None:
             self._hostname = await asyncio.to_thread(socket.getfqdn)  # the EHLO name, looked up once
 
@@ -86,12 +78,9 @@ class MailSender:
         idle, self._idle = self._idle, []
         for client, _ in idle:
             await _quit(client)
-        if self._renderer is not None:
-            renderer, self._renderer = self._renderer, None
-            processes = list(getattr(renderer, "_processes", {}).values())
-            renderer.shutdown(wait=False, cancel_futures=True)
-            for process in processes:  # a render in flight is not waited for
-                process.terminate()
+        if self._opened:
+            self._opened = False
+            self._renderer.close()
 
     # --- one attempt ---------------------------------------------------------------------------
 
@@ -145,8 +134,7 @@ class MailSender:
             self._links = Links(self.settings.public_url or "", await asyncio.to_thread(self.store.document_link_key))
         to = document.row.mail_to.split(",")
         try:
-            built = await asyncio.get_running_loop().run_in_executor(
-                self._renderer,
+            built = await self._renderer.run(
                 _compose,
                 document,
                 to,
@@ -156,9 +144,8 @@ class MailSender:
                 self._links.folder(document.row.id) if self.settings.public_url else None,
                 self.clock.now(),
             )
-        except BrokenProcessPool:
-            self._renderer = None  # the render process died: a new one for the next attempt
-            raise OSError("el proceso que genera el PDF termino inesperadamente") from None
+        except render_pool.RenderProcessDied as exc:
+            raise OSError(str(exc)) from None
         return built, to
 
     async def _send(self, message: bytes, to: list[str]) -> tuple[int, set[str]]:
@@ -210,31 +197,6 @@ def _compose(document, to, mail_from, message_id, reply_to, page_url, now) -> by
     # An address with a non-ASCII local part needs SMTPUTF8 (then the headers go as UTF-8 too).
     international = not all(address.isascii() for address in [*to, envelope_address(mail_from)])
     return message.as_bytes(policy=_INTERNATIONAL if international else policy.SMTP)
-
-
-def _die_with_parent() -> None:
-    """In each render process: end when the process that started it ends, however it ends (killed
-    too). Linux: the kernel's parent-death signal; elsewhere, a thread that watches the parent."""
-    parent = os.getppid()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(0)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="encola-render-parent").start()
-
-
-def _warm() -> None:
-    """Nothing: started early, the render processes have imported what they need by the first mail."""
 
 
 def _options(message: bytes) -> list[str]:

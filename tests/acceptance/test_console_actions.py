@@ -228,6 +228,8 @@ def test_failed_hooks_since_a_date_are_queued_again(server, ana, beto):
     target = pdv_id(server, CUIT_A, 1)
     before = len(audit(server))
     assert beto.post(f"/console/puntos-de-venta/{target}/reenviar-fallidos", {"tipo": "hook", "desde": wire(TODAY)}).status_code == 404
+    assert ana.post(f"/console/puntos-de-venta/{target}/reenviar-fallidos", {"tipo": "hook", "desde": wire(TODAY)},
+                    csrf=False).status_code == 403
     bad = ana.post(f"/console/puntos-de-venta/{target}/reenviar-fallidos", {"tipo": "hook", "desde": "ayer"})
     assert bad.status_code == 400 and len(audit(server)) == before
     done = ana.post(f"/console/puntos-de-venta/{target}/reenviar-fallidos", {"tipo": "mail", "desde": wire(TODAY)})
@@ -278,6 +280,9 @@ def test_a_paused_lane_is_not_emitted_until_it_is_resumed(server, ana, beto, rec
     assert "pausado" in page
 
     assert beto.post(f"/console/puntos-de-venta/{target}/carriles/reanudar", {"cbte_tipo": "6"}).status_code == 404
+    assert ana.post(f"/console/puntos-de-venta/{target}/carriles/reanudar", {"cbte_tipo": "6"}, csrf=False).status_code == 403
+    time.sleep(1)
+    assert invoice_by_id(server, invoice_id).state == "queued"  # still paused after both refusals
     assert ana.post(f"/console/puntos-de-venta/{target}/carriles/reanudar", {"cbte_tipo": "6"}).status_code == 200
     receivers["a"].wait_for("pausa-1", "emitido", timeout=30)
     actions = [e.action for e in audit(server)[:2]]

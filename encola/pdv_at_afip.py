@@ -45,9 +45,17 @@ def register_at_simulator(settings: Settings, cuit: str, punto_venta: int) -> st
 
 
 def _register_embedded(ledger_path: str, cuit: int, punto_venta: int) -> str:
+    import sqlite3
+
     from encola.afip_sim.ledger import Ledger
 
-    ledger = Ledger(ledger_path)  # the file the embedded simulator of `encola serve` reads
+    try:
+        ledger = Ledger(ledger_path)  # the file the embedded simulator of `encola serve` reads
+    except sqlite3.Error as exc:
+        raise RegistrationFailed(
+            f"the embedded AFIP simulator's ledger {ledger_path} cannot be opened ({exc}); "
+            "fix ENCOLA_AFIP_SIM_LEDGER and run this command again"
+        ) from None
     try:
         found = ledger.point_of_sale(cuit, punto_venta)
         if found is None:

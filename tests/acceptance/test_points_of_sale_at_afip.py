@@ -20,8 +20,11 @@ from encola.afip import AfipCallError, AfipClient, AfipEndpoints, AlicIva, CaeDe
 from encola.afip import wsfe_xml
 from encola.afip_sim.ledger import Ledger
 from encola.certificates.simulator import obtain_blocking
-from encola.pdv_at_afip import judge
-from support import ENCOLA, EncolaProcess, SimulatorProcess, factura_b, wait_until
+from encola.api.provisioning import PdvSpec, provision
+from encola.pdv_at_afip import check_at_afip, judge
+from encola.runtime import open_store
+from encola.settings import Settings
+from support import ENCOLA, SECRET_KEY, EncolaProcess, SimulatorProcess, factura_b, wait_until
 
 pytestmark = pytest.mark.anyio
 CUIT = "30712345671"
@@ -149,3 +152,23 @@ async def test_the_simulator_process_enforces_points_of_sale_and_rules_per_cuit(
         assert dollars.details[0].codes == (10119,)
         assert (await mine.request_cae(1, 1, [factura_a(1)])).resultado == "A"
     assert [(c["cuit"], c["pto_vta"]) for c in simulator.comprobantes()] == [(cuit, 1)]
+
+
+def test_the_afip_check_asks_fe_param_get_ptos_venta_with_the_cuits_certificate(simulator, tmp_path, monkeypatch):
+    """`check_at_afip` runs against AFIP; here the simulator's WSFEv1 stands in for AFIP's (same SOAP)."""
+    monkeypatch.setenv("ENCOLA_SECRET_KEY", SECRET_KEY)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'encola.db'}", afip_url=simulator.base)
+    store = open_store(settings)
+    provision(store, PdvSpec(CUIT, 5, "RI", "Empresa"))
+    assert "no certificate" in check_at_afip(store, settings, CUIT, 5).message
+    cert, key = obtain_blocking(simulator.base, int(CUIT), "Empresa")
+    store.save_credentials(CUIT, cert.decode(), key.decode(), only_if_missing=False)
+    for nro, extra in ((5, {}), (6, {"bloqueado": True}), (9, {"emision_tipo": "CAEA"})):
+        httpx.post(simulator.base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": nro, **extra}).raise_for_status()
+    found = check_at_afip(store, settings, CUIT, 5)
+    assert found.ok and "found at AFIP" in found.message
+    missing = check_at_afip(store, settings, CUIT, 7)  # the stored ticket is reused: no second login
+    assert not missing.ok and "registered: 5, 6, 9" in missing.message
+    assert not check_at_afip(store, settings, CUIT, 6).ok
+    assert "not for CAE web services" in check_at_afip(store, settings, CUIT, 9).message
+    store.engine.dispose()

@@ -76,6 +76,16 @@ def _int(env, name: str, minimum: int) -> int:
     return value
 
 
+def _ratio(env, name: str) -> float:
+    try:
+        value = float(env[name])
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be a number from 0 to 1")
+    return value
+
+
 def _positive_duration(env, name: str) -> float:
     value = parse_duration(env[name])
     if value <= 0:
@@ -186,7 +196,14 @@ class Settings:
             values["afip_sim_ledger"] = env["ENCOLA_AFIP_SIM_LEDGER"]
         if env.get("ENCOLA_AFIP_SIM_LATENCY_MS"):
             values["afip_sim_latency_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_MS", 0)
-        values.update(_afip_sim_concurrency_values(env))
+        if env.get("ENCOLA_AFIP_SIM_LATENCY_P99_MS"):
+            values["afip_sim_latency_p99_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_P99_MS", 0)
+        if env.get("ENCOLA_AFIP_SIM_CONCURRENCY"):
+            if env["ENCOLA_AFIP_SIM_CONCURRENCY"] not in ("inorder", "reorder", "busy"):
+                raise SettingsError("ENCOLA_AFIP_SIM_CONCURRENCY must be inorder, reorder or busy")
+            values["afip_sim_concurrency"] = env["ENCOLA_AFIP_SIM_CONCURRENCY"]
+        if env.get("ENCOLA_AFIP_SIM_DROP_RATIO"):
+            values["afip_sim_drop_ratio"] = _ratio(env, "ENCOLA_AFIP_SIM_DROP_RATIO")
         if env.get("ENCOLA_INSTANT_DEADLINE"):
             values["instant_deadline"] = _positive_duration(env, "ENCOLA_INSTANT_DEADLINE")
             if values["instant_deadline"] > MAX_INSTANT_DEADLINE:
@@ -247,26 +264,6 @@ class Settings:
     def simulated(self) -> bool:
         """Whether CAEs come from a simulator (embedded or ENCOLA_AFIP_URL): not valid for tax purposes."""
         return self.afip_mode in ("embedded", "simulator")
-
-
-def _afip_sim_concurrency_values(env) -> dict:
-    """The embedded simulator's lane concurrency, tail latency and dropped answers."""
-    values: dict = {}
-    if env.get("ENCOLA_AFIP_SIM_LATENCY_P99_MS"):
-        values["afip_sim_latency_p99_ms"] = _int(env, "ENCOLA_AFIP_SIM_LATENCY_P99_MS", 0)
-    if env.get("ENCOLA_AFIP_SIM_CONCURRENCY"):
-        if env["ENCOLA_AFIP_SIM_CONCURRENCY"] not in ("inorder", "reorder", "busy"):
-            raise SettingsError("ENCOLA_AFIP_SIM_CONCURRENCY must be inorder, reorder or busy")
-        values["afip_sim_concurrency"] = env["ENCOLA_AFIP_SIM_CONCURRENCY"]
-    if env.get("ENCOLA_AFIP_SIM_DROP_RATIO"):
-        try:
-            ratio = float(env["ENCOLA_AFIP_SIM_DROP_RATIO"])
-        except ValueError:
-            ratio = -1.0
-        if not 0.0 <= ratio <= 1.0:
-            raise SettingsError("ENCOLA_AFIP_SIM_DROP_RATIO must be a number from 0 to 1")
-        values["afip_sim_drop_ratio"] = ratio
-    return values
 
 
 def _mail_values(env) -> dict:

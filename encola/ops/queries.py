@@ -215,7 +215,6 @@ def requeue_events(store, chunk: list[tuple[int, int]], kind: str) -> int:
         ).rowcount
         if count:
             notify.notify(connection)
-    store._pdv_cache.clear()  # the pdvs' webhook state changed (the store caches it per process)
     return count
 
 

@@ -115,6 +115,7 @@ def check_detail(d: dict, cbte_tipo: int, emitter_cuit: int, today: date, *,
     obs += _document(d, klass, emitter_cuit)
     obs += _consumidor_final(d, klass, consumidor_final_limit)
     obs += _bienes_usados(d, cbte_tipo)
+    obs += _no_categorizado(d, cbte_tipo)
     obs += _dates(d, cbte_tipo, today)
     obs += _amounts(d, klass)
     obs += _iva(d, cbte_tipo, klass)
@@ -338,6 +339,16 @@ def _bienes_usados(d: dict, cbte_tipo: int) -> list[Obs]:
     if d["Concepto"] != 1:
         out.append((10085, "Para comprobantes tipo 49 - Bienes usados, solo informar 1 - Productos"))
     return out
+
+
+def _no_categorizado(d: dict, cbte_tipo: int) -> list[Obs]:
+    """RG 2126: a B to CUIT 23000000000 ("No Categorizado") with IVA must carry the IVA perception (tributo 13)."""
+    if cbte_tipo not in (6, 7, 8) or d["DocTipo"] != 80 or d["DocNro"] != 23000000000:
+        return []
+    if d["ImpNeto"] + d["ImpIVA"] > 0 and d["ImpTrib"] == 0:
+        return [(10067, "Falta informar en la seccion Otros Tributos el tributo con ID = 13 - Percepcion de IVA No "
+                        "Categorizado segun la RG 2126/2006.")]
+    return []
 
 
 def _asociados(d: dict, cbte_tipo: int) -> list[Obs]:

@@ -20,6 +20,7 @@ from encola.afip import (
     Credentials,
     Opcional,
     PeriodoAsoc,
+    Tributo,
 )
 from encola.afip_sim import create_app, rules, tables
 from encola.certificates.simulator import signed_by
@@ -192,6 +193,10 @@ RULES = [
      factura(203, cbtes_asoc=(CbteAsoc(201, PV, 1, str(CUIT)),), opcionales=(Opcional("23", "ref"),)),
      factura(203, cbtes_asoc=(CbteAsoc(201, PV, 1, str(CUIT)),), opcionales=(Opcional("22", "S"),)), 10173),
     ("a CBU on a comprobante that is not FCE", 1, factura(opcionales=(Opcional("2101", CBU),)), factura(), 10169),
+    ("a B to No Categorizado without the IVA perception", 6,
+     factura(6, doc_nro=23000000000, condicion_iva_receptor_id=7),
+     factura(6, doc_nro=23000000000, condicion_iva_receptor_id=7, imp_trib=Decimal("3"), imp_total=Decimal("124"),
+             tributos=(Tributo(13, Decimal("100"), Decimal("3"), Decimal("3"), "Percepcion IVA"),)), 10067),
     ("used goods to DocTipo 99", 49,
      factura(49, doc_tipo=99, doc_nro=0, condicion_iva_receptor_id=5, imp_neto=Decimal("0"), imp_iva=Decimal("0"),
              imp_tot_conc=Decimal("121"), iva=()),

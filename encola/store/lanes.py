@@ -293,8 +293,13 @@ class LaneStore(InstantLaneQueries):
         return [InvoiceRow.from_row(row) for row in rows]
 
     def next_batch(self, lane: Lane, today: date, limit: int) -> list[InvoiceRow]:
-        """The lane's due invoices in (fecha, arrival) order, at most ``limit``."""
+        """The lane's due invoices in (fecha, arrival) order, at most ``limit``; none once an
+        operator paused the lane (the run settles what it sent and ends)."""
         now = self.clock.now()
+        paused = select(lane_leases.c.cuit).where(
+            lane_leases.c.cuit == lane.cuit, lane_leases.c.punto_venta == lane.punto_venta,
+            lane_leases.c.cbte_tipo == lane.cbte_tipo, lane_leases.c.paused,
+        )
         with self.store.reading() as connection:
             rows = connection.execute(
                 select(*_ENGINE_COLUMNS)
@@ -303,6 +308,7 @@ class LaneStore(InstantLaneQueries):
                     invoices.c.state == QUEUED,
                     invoices.c.fecha <= today,
                     invoices.c.next_attempt_at <= now,
+                    ~paused.exists(),
                 )
                 .order_by(invoices.c.fecha, invoices.c.id)
                 .limit(limit)

@@ -104,3 +104,16 @@ def test_the_audit_log_is_listed_per_workspace_newest_first_and_paged(store, clo
     entry = first[0]
     assert (entry.operator_id, entry.operator_email, entry.action) == (7, "ops@example.com", "eliminar")
     assert entry.at == store.audit_entries(None)[0].at and entry.at <= clock.now() - timedelta(seconds=1)
+
+
+def test_a_lane_paused_during_its_run_gets_no_further_batch(store, clock):
+    seller = make_pdv(store)
+    for n in range(3):
+        seller.submit(f"r-{n}")
+    lanes = LaneStore(store, lease_seconds=30)
+    assert lanes.acquire(LANE, "w1") is not None
+    assert len(lanes.next_batch(LANE, clock.today(), 2)) == 2
+    pause(store, True)
+    assert lanes.next_batch(LANE, clock.today(), 2) == []
+    pause(store, False)
+    assert len(lanes.next_batch(LANE, clock.today(), 10)) == 3

@@ -239,6 +239,11 @@ def pdv_create(cuit, punto_venta, condicion_iva, razon_social, webhook, webhook_
         raise click.ClickException(str(exc)) from None
     if certificate is not None:
         click.echo(_store_certificate(store, cuit, certificate), err=True)
+    else:
+        from encola.certificates.simulator import provide_for_cuit
+
+        if note := provide_for_cuit(store, settings, cuit):  # a simulator signs one: no step for the user
+            click.echo(note, err=True)
     click.echo(json.dumps({**done.credentials.as_json(), "webhook_token": done.webhook_token, "webhook_secret": done.webhook_secret}))
     after_provisioning(afip_note, store, settings, cuit, punto_venta)  # AFIP's check, or the simulator's note
 

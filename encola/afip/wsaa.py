@@ -34,6 +34,10 @@ WSAA_NS = "http://wsaa.view.sua.dvadac.desein.afip.gov"
 # AFIP's manual names a 10-minute window in homologación (2 in producción); a ticket lost for
 # good keeps the certificate out until it expires (up to 12 h), so this is retried, never hammered.
 ALREADY_AUTHENTICATED_WAIT = 600.0
+# Before that, how long to look for the ticket another process (same certificate, same cache) is
+# getting at that moment, and how often.
+SHARED_TICKET_WAIT = 30.0
+SHARED_TICKET_POLL = 0.25
 ARGENTINA = timezone(timedelta(hours=-3), "ART")
 WSFE_SERVICE = "wsfe"
 
@@ -218,9 +222,17 @@ class WsaaClient:
         if cached is not None and cached.valid_at(now):
             return cached  # inside the renewal margin: keep using it
         reload = getattr(self._cache, "reload", None)
-        shared = await reload(cuit, service) if reload is not None else None
-        if shared is not None and shared.valid_at(now):
-            return shared  # another process logged in first and stored it
+        if reload is not None:
+            # Another process sharing the cache may be logging in with this certificate right now:
+            # its ticket is stored once its answer arrives, within a WSAA round trip.
+            deadline = time.monotonic() + min(self._timeout.read or SHARED_TICKET_WAIT, SHARED_TICKET_WAIT)
+            while True:
+                shared = await reload(cuit, service)
+                if shared is not None and shared.valid_at(now):
+                    return shared
+                if time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(SHARED_TICKET_POLL)
         self._not_before[service] = time.monotonic() + ALREADY_AUTHENTICATED_WAIT
         log.error(
             "WSAA says a valid %s ticket already exists for CUIT %s's certificate and encola has none "

@@ -79,3 +79,30 @@ def obtain_blocking(base_url: str, cuit: int | str, razon_social: str, alias: st
         raise AfipHttpError(f"the simulator's WSASS refused the CSR: HTTP {response.status_code} {response.text[:200]}",
                             status_code=response.status_code)
     return response.content, key_pem
+
+
+SIMULATOR_ALIAS = "encola-simulador"
+
+
+def provide_for_cuit(store, settings, cuit: str) -> str | None:
+    """``pdv create`` without ``--cert`` against a simulator: a certificate it signed, stored now
+    so the first emission does not wait for one. A line for the user, or None when nothing was
+    needed (AFIP itself, or a certificate already stored)."""
+    if not settings.simulated or store.credentials_of(cuit) is not None:
+        return None
+    razon_social = f"encola {cuit}"
+    if settings.afip_mode == "embedded":
+        from encola.afip_sim.ca import SimulatorCA
+
+        # The embedded simulator's CA lives beside its ledger: the same file `encola serve` loads.
+        cert_pem, key_pem = signed_by(SimulatorCA.beside(settings.afip_sim_ledger), cuit, razon_social, SIMULATOR_ALIAS)
+        where = "the embedded simulator"
+    else:
+        try:
+            cert_pem, key_pem = obtain_blocking(settings.afip_url, cuit, razon_social, SIMULATOR_ALIAS)
+        except (httpx.HTTPError, AfipHttpError) as exc:
+            return (f"the simulator at {settings.afip_url} did not sign a certificate for CUIT {cuit} ({exc}); "
+                    "encola asks it again when it first emits")
+        where = f"the simulator at {settings.afip_url}"
+    store.save_credentials(cuit, cert_pem.decode(), key_pem.decode(), only_if_missing=True)
+    return f"CUIT {cuit}: certificate signed by {where} (its WSASS), stored sealed"

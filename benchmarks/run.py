@@ -46,6 +46,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 import afip_modes as afip_phase  # noqa: E402  (benchmarks/afip_modes.py)
 import instant as instant_phase  # noqa: E402  (benchmarks/instant.py)
+import console as console_phase  # noqa: E402  (benchmarks/console.py)
 import ops as ops_phase  # noqa: E402  (benchmarks/ops.py)
 from encola.api.provisioning import PdvSpec, provision  # noqa: E402
 from encola.clock import Clock  # noqa: E402
@@ -62,7 +63,7 @@ ENCOLA = [PYTHON, "-m", "encola.cli"]
 BENCH_KEY = Fernet.generate_key().decode()
 PG_ADMIN_URL = os.environ.get("ENCOLA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 CUIT = "30712345671"
-PHASES = ("e2e", "intake", "webhooks", "emission", "afip", "documents", "mail", "instant", "dequeue", "ops")
+PHASES = ("e2e", "intake", "webhooks", "emission", "afip", "documents", "mail", "instant", "dequeue", "ops", "console")
 DOCUMENT_CLIENTS = 16
 LATENCY_MS = 300
 BATCH = 250
@@ -620,6 +621,9 @@ class BackendRun:
         if "dequeue" in phases:
             self.results["dequeue"] = self.dequeue(bases)
         timer("dequeue")
+        if "console" in phases:  # the console over a million invoices: benchmarks/console.py (runs last)
+            self.results["console"] = console_phase.run(self, h.quick)
+        timer("console")
         h.stop(*apis, sim)
         return self.results
 
@@ -1099,6 +1103,7 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
         rows.append([f"emission, {name} (300 ms AFIP)", *vals, anchor])
     rows += afip_phase.table_rows(results, backends, cell, quick)
     rows += instant_phase.table_rows(results, backends, cell)
+    rows += console_phase.table_rows(results, backends, cell)
     rows += ops_phase.table_rows(results, quick)
     rows.append(["end-to-end nuevo_encola → emitido hook",
                  *(cell(b, lambda d: f"p50 {d['e2e']['p50_ms']:,.0f} ms p99 {d['e2e']['p99_ms']:,.0f} ms "

@@ -7,8 +7,8 @@ from another workspace finds nothing. None of them grows with the whole invoices
   ``ix_invoices_console_queue`` and today's invoices through ``ix_invoices_pdv_fecha``; emitted
   history is never counted per request;
 - the search pages by keyset (``id`` below the last one shown, never OFFSET): one sub-query per
-  (point of sale, state), each reading ``ix_invoices_console_state`` newest first and stopping
-  after one page, merged by ``UNION ALL``.
+  point of sale (and state, when asked for), each reading an index in id order and stopping after
+  one page, merged by ``UNION ALL`` (see ``_ids_query``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select, union_all
+from sqlalchemy import Date, and_, bindparam, case, func, select, text, union_all
 
 from encola import jsontext
 from encola.store.rows import InvoiceRow
@@ -36,6 +36,10 @@ BACKLOG_STATES = (QUEUED, PROCESSING, ERROR)
 ALL_STATES = (QUEUED, PROCESSING, EMITTED, ERROR, DELETED, DISCARDED)
 # Past this many (point of sale, state) pairs one plain query replaces the union of sub-queries.
 _UNION_LIMIT = 400
+# SQLite plans without statistics (nothing runs ANALYZE on an embedded database) and, for today's
+# invoices, picked an index on pdv_id alone and walked every invoice of each point of sale (seconds
+# over a million): it is told the index. PostgreSQL plans by its statistics and gets no hint.
+_BY_FECHA = "INDEXED BY ix_invoices_pdv_fecha"
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,12 @@ class ConsoleQueries:
             .where(invoices.c.state.in_(BACKLOG_STATES), invoices.c.pdv_id.in_(pdv_ids))
             .group_by(invoices.c.pdv_id, invoices.c.cbte_tipo, invoices.c.state)
         )
-        emitted_today = (
-            select(invoices.c.pdv_id, invoices.c.cbte_tipo, func.count().label("n"))
-            .where(invoices.c.pdv_id.in_(pdv_ids), invoices.c.fecha == today, invoices.c.state == EMITTED)
-            .group_by(invoices.c.pdv_id, invoices.c.cbte_tipo)
-        )
+        # Today's invoices by state, through ix_invoices_pdv_fecha (named to SQLite, see _BY_FECHA).
+        hint = _BY_FECHA if self.engine.dialect.name == "sqlite" else ""
+        today_rows = text(
+            f"SELECT pdv_id, cbte_tipo, state, count(*) AS n FROM invoices {hint} "
+            "WHERE pdv_id IN :pdv_ids AND fecha = :today GROUP BY pdv_id, cbte_tipo, state"
+        ).bindparams(bindparam("pdv_ids", value=list(pdv_ids), expanding=True), bindparam("today", value=today, type_=Date))
         lanes: dict[tuple[int, int], dict] = {}
         with self.reading() as connection:
             for row in connection.execute(backlog):
@@ -118,8 +123,9 @@ class ConsoleQueries:
                 if row.state == QUEUED:
                     lane.update(due=row.due or 0, oldest_due=_as_date(row.oldest_due),
                                 next_attempt_due=row.next_attempt_due, next_future=_as_date(row.next_future))
-            for row in connection.execute(emitted_today):
-                lanes.setdefault((row.pdv_id, row.cbte_tipo), {})["emitted_today"] = row.n
+            for row in connection.execute(today_rows):
+                if row.state == EMITTED:
+                    lanes.setdefault((row.pdv_id, row.cbte_tipo), {})["emitted_today"] = row.n
         return [
             LaneSummary(pdv_id, cbte_tipo, **{("processing" if k == PROCESSING else k): v for k, v in values.items()})
             for (pdv_id, cbte_tipo), values in sorted(lanes.items())
@@ -129,31 +135,12 @@ class ConsoleQueries:
         """One page of the operator's invoices, newest first, below the keyset ``before``."""
         if filters.pdv_id is not None:
             pdv_ids = [pdv_id for pdv_id in pdv_ids if pdv_id == filters.pdv_id]
-        states = filters.states or ALL_STATES
         if not pdv_ids:
             return SearchPage([], None)
         conditions = _filter_conditions(filters)
         if before is not None:
             conditions.append(invoices.c.id < before)
-        pairs = [(pdv_id, state) for pdv_id in pdv_ids for state in states]
-        if len(pairs) <= _UNION_LIMIT:
-            parts = [
-                select(invoices.c.id)
-                .where(invoices.c.pdv_id == pdv_id, invoices.c.state == state, *conditions)
-                .order_by(invoices.c.id.desc())
-                .limit(limit + 1)
-                .subquery()
-                for pdv_id, state in pairs
-            ]
-            merged = union_all(*[select(part.c.id) for part in parts]).subquery()
-            ids_query = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit + 1)
-        else:
-            ids_query = (
-                select(invoices.c.id)
-                .where(invoices.c.pdv_id.in_(pdv_ids), invoices.c.state.in_(states), *conditions)
-                .order_by(invoices.c.id.desc())
-                .limit(limit + 1)
-            )
+        ids_query = _ids_query(pdv_ids, filters, conditions, limit + 1)
         with self.reading() as connection:
             ids = list(connection.execute(ids_query).scalars())
             shown = ids[:limit]
@@ -193,6 +180,35 @@ class ConsoleQueries:
         ]
 
 
+def _ids_query(pdv_ids: list[int], filters: SearchFilters, conditions: list, size: int):
+    """The ids of one page, newest first.
+
+    - An external_reference names a handful of rows: one query through ix_invoices_pdv_ext_ref.
+    - Otherwise one sub-query per stream, each reading an index in id order and stopping after a
+      page: per (point of sale, state) on ix_invoices_console_state when states are asked for, per
+      point of sale on ix_invoices_console_pdv when not; UNION ALL merges them. Past
+      ``_UNION_LIMIT`` streams, one plain query.
+    """
+    newest = invoices.c.id.desc()
+    if filters.external_reference:
+        where = [invoices.c.pdv_id.in_(pdv_ids), invoices.c.external_reference == filters.external_reference, *conditions]
+        if filters.states:
+            where.append(invoices.c.state.in_(filters.states))
+        return select(invoices.c.id).where(*where).order_by(newest).limit(size)
+    if filters.states:
+        streams = [and_(invoices.c.pdv_id == pdv_id, invoices.c.state == state) for pdv_id in pdv_ids for state in filters.states]
+    else:
+        streams = [invoices.c.pdv_id == pdv_id for pdv_id in pdv_ids]
+    if len(streams) > _UNION_LIMIT:
+        where = [invoices.c.pdv_id.in_(pdv_ids), *conditions]
+        if filters.states:
+            where.append(invoices.c.state.in_(filters.states))
+        return select(invoices.c.id).where(*where).order_by(newest).limit(size)
+    parts = [select(invoices.c.id).where(stream, *conditions).order_by(newest).limit(size).subquery() for stream in streams]
+    merged = union_all(*[select(part.c.id) for part in parts]).subquery()
+    return select(merged.c.id).order_by(merged.c.id.desc()).limit(size)
+
+
 def _filter_conditions(filters: SearchFilters) -> list:
     conditions = []
     if filters.desde is not None:
@@ -201,8 +217,6 @@ def _filter_conditions(filters: SearchFilters) -> list:
         conditions.append(invoices.c.fecha <= filters.hasta)
     if filters.cbte_tipo is not None:
         conditions.append(invoices.c.cbte_tipo == filters.cbte_tipo)
-    if filters.external_reference:
-        conditions.append(invoices.c.external_reference == filters.external_reference)
     if filters.documento:
         # The buyer's document lives in the stored request (``view``, as TF writes it: the number
         # and a trailing space); matched inside the JSON text, after the indexed filters.

@@ -217,9 +217,10 @@ invoices = Table(
     Index("ix_invoices_pdv_ext_ref", "pdv_id", "external_reference"),
     Index("ix_invoices_pdv_created", "pdv_id", "created_at"),
     # The console: the queue summary reads the live backlog (queued, processing, error) from this
-    # index alone; the search keysets over id per point of sale and state.
+    # index alone; the search keysets over id per point of sale, and per state when one is asked for.
     Index("ix_invoices_console_queue", "state", "pdv_id", "cbte_tipo", "fecha", "next_attempt_at"),
     Index("ix_invoices_console_state", "pdv_id", "state", "id"),
+    Index("ix_invoices_console_pdv", "pdv_id", "id"),
     # One live invoice per (PDV, external_reference, recurrence): the idempotency key. Deleted and
     # errored ones free the reference, so "delete and send it again corrected" works; an abono's
     # recurrences share its reference; an instant invoice sent without one ("") is left out.

@@ -55,6 +55,7 @@ def upgrade() -> None:
         "ix_invoices_console_queue", "invoices", ["state", "pdv_id", "cbte_tipo", "fecha", "next_attempt_at"]
     )
     op.create_index("ix_invoices_console_state", "invoices", ["pdv_id", "state", "id"])
+    op.create_index("ix_invoices_console_pdv", "invoices", ["pdv_id", "id"])
     # --- console actions: the audit log (operator_id without a foreign key, so an entry outlives
     # its operator) and paused lanes (the engine claims no paused lane).
     op.create_table(
@@ -79,6 +80,7 @@ def downgrade() -> None:
         batch_op.drop_column("paused")
     op.drop_index("ix_audit_log_workspace_id_id", table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_index("ix_invoices_console_pdv", table_name="invoices")
     op.drop_index("ix_invoices_console_state", table_name="invoices")
     op.drop_index("ix_invoices_console_queue", table_name="invoices")
     op.drop_index("ix_operator_sessions_operator_id", table_name="operator_sessions")

@@ -9,10 +9,13 @@ The protocol, in order, every time a worker takes a lane:
    is still travelling).
 2. **Batch.** Take the due invoices in (fecha, arrival) order, up to AFIP's per-request limit;
    write their numbers (the intent) and commit; only then call FECAESolicitar. One batch is kept
-   ahead: the next is sent while this one is at AFIP (see ``LaneRun.run``).
+   ahead: the next is sent while this one is at AFIP (see ``LaneRun.run``), unless AFIP has shown
+   it refuses or reorders a lane's concurrent calls (``pipelining.py``).
 3. **Record.** Accepted → emitted with CAE, QR and barcode. Rejected for its data → error, with
    AFIP's messages. Rejected only because an earlier one in the batch was (10016) → back to the
-   queue, no attempt counted. A call that failed without an answer → reconcile next time.
+   queue, no attempt counted. AFIP busy with another call of the lane (502 "Transaccion Activa")
+   → back to the queue, no attempt counted, sent again. A call that failed without an answer →
+   reconcile next time. Every call is kept per invoice in ``afip_attempts`` (``attempts.py``).
 
 No database transaction is open across an AFIP call, and every write is fenced by the lease.
 """
@@ -132,7 +135,9 @@ class LaneRun:
         Batches are pipelined one deep: batch N+1 is numbered as if N is accepted in full and sent
         while N is still at AFIP, so a lane runs at AFIP's latency rather than latency plus our
         own work. If N is not accepted in full, N+1 can only get 10016: its invoices go back to
-        the queue uncounted and the lane asks AFIP for its last number before going on.
+        the queue uncounted and the lane asks AFIP for its last number before going on. Where
+        AFIP shows it does not serve a lane's calls in order (502 busy, or N+1 processed first),
+        the lane sends one batch at a time for a while (``pipelining.py``).
         """
         try:
             if await self._db(self.lanes.abonos_to_renew, self.lane):

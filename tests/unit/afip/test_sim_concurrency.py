@@ -191,3 +191,20 @@ def test_any_body_to_the_control_is_a_clear_answer_and_bad_ones_change_nothing(b
             assert after["mode"] in ("inorder", "reorder", "busy")
 
     asyncio.run(go())
+
+
+@given(concurrency=st.text(max_size=10), p99=st.text(max_size=8), ratio=st.text(max_size=8))
+def test_the_embedded_simulators_settings_are_read_or_refused_clearly(concurrency, p99, ratio):
+    from encola.settings import Settings, SettingsError
+
+    env = {"ENCOLA_AFIP_SIM_CONCURRENCY": concurrency, "ENCOLA_AFIP_SIM_LATENCY_P99_MS": p99,
+           "ENCOLA_AFIP_SIM_DROP_RATIO": ratio}
+    try:
+        settings = Settings.from_env(env)
+    except SettingsError as exc:
+        assert "ENCOLA_AFIP_SIM_" in str(exc)
+        return
+    assert settings.afip_sim_concurrency in ("inorder", "reorder", "busy")
+    assert settings.afip_sim_latency_p99_ms >= 0 and 0.0 <= settings.afip_sim_drop_ratio <= 1.0
+    if concurrency:
+        assert settings.afip_sim_concurrency == concurrency

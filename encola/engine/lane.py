@@ -63,7 +63,6 @@ class LaneConfig:
 
 
 CONSULT_CONCURRENCY = 16  # FECompConsultar calls in flight per lane while reconciling
-SHARED_BATCH_SIZES = BatchSizes()  # per process, for LaneRuns built without an engine's
 
 
 @dataclass
@@ -111,7 +110,7 @@ class LaneRun:
     ):
         self.on_results = on_results
         self.pipelining = pipelining or PipelinePolicy()
-        self.batch_sizes = batch_sizes or SHARED_BATCH_SIZES
+        self.batch_sizes = batch_sizes or BatchSizes()  # an engine shares one across its lanes
         self.batch_size = config.batch_size
         self.attempts = AttemptLog(lease.lane.cuit, lease.lane.punto_venta, lease.lane.cbte_tipo)
         self._was_busy = False  # set by _settle when AFIP refused a batch as busy (502)

@@ -151,6 +151,20 @@ async def test_the_simulator_process_enforces_points_of_sale_and_rules_per_cuit(
         dollars = await mine.request_cae(1, 1, [factura_a(1, mon_id="DOL", mon_cotiz=Decimal("1"))])
         assert dollars.details[0].codes == (10119,)
         assert (await mine.request_cae(1, 1, [factura_a(1)])).resultado == "A"
+        today = datetime.now(ART).date()
+        next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        b = dict(condicion_iva_receptor_id=5)
+        big = dict(imp_total=Decimal("12100000"), imp_neto=Decimal("10000000"), imp_iva=Decimal("2100000"),
+                   iva=(AlicIva(5, Decimal("10000000"), Decimal("2100000")),))
+        for cbte_tipo, detail, code in (
+            (6, factura_a(1, doc_tipo=99, doc_nro=0, **b, **big), 10015),  # RG 5700: identify the buyer
+            (6, factura_a(1, cbte_hasta=2, **b), 10015),  # a B range only for DocTipo 99
+            (1, factura_a(1, cbte_fch=next_month), 10152),
+            (3, factura_a(1), 10197),  # a credit note without CbtesAsoc nor PeriodoAsoc
+            (201, factura_a(1), 10163),  # FCE without FchVtoPago (nor CBU: 10168)
+        ):
+            result = await mine.request_cae(2, cbte_tipo, [detail])
+            assert code in result.details[0].codes, (cbte_tipo, result)
     assert [(c["cuit"], c["pto_vta"]) for c in simulator.comprobantes()] == [(cuit, 1)]
 
 

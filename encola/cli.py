@@ -128,7 +128,12 @@ def afip_sim(host: str, port: int, latency_ms: int, latency_p99_ms: int, concurr
     or, with a CSR of your own:
       curl --data-binary @acme.csr http://127.0.0.1:8900/_sim/wsass > acme.crt
     encola itself needs nothing: `encola pdv create` without --cert pointed at the simulator
-    (ENCOLA_AFIP_URL) gets a certificate signed by it. See docs/going-live.md."""
+    (ENCOLA_AFIP_URL) gets a certificate signed by it. See docs/going-live.md.
+
+    \b
+    As AFIP, it authorizes only on points of sale registered for the CUIT (10005/11002
+    otherwise); `encola pdv create` registers its own. Any other (type CAE or CAEA):
+      curl -d '{"cuit": 20123456786, "punto_venta": 3, "emision_tipo": "CAE"}' http://127.0.0.1:8900/_sim/puntos_venta"""
     from encola.afip_sim.server import serve as serve_simulator
 
     serve_simulator(host, port, latency_ms=latency_ms, ledger_path=ledger, concurrency_mode=concurrency_mode,

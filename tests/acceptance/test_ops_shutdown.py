@@ -21,7 +21,7 @@ from support import EncolaProcess, free_port, SimulatorProcess, WebhookReceiver,
 TODAY = Clock().today()
 CUIT = "30712345671"
 POINTS_OF_SALE = (1, 2)
-PER_LANE = 20
+PER_LANE = 30
 GRACE = 10.0
 ENV = {"ENCOLA_AFIP_BATCH_SIZE": "4", "ENCOLA_SHUTDOWN_GRACE": f"{GRACE:g}s", "ENCOLA_LANE_LEASE": "5s",
        "ENCOLA_AFIP_TIMEOUT": "5s"}
@@ -35,13 +35,17 @@ def receiver():
 
 
 def _enqueue(api: EncolaProcess, keys: dict) -> list[str]:
+    """Every lane's invoices in one lotes_encola each: all queued before the first batch is back."""
     references = []
-    for i in range(PER_LANE):
-        for pv in POINTS_OF_SALE:
+    for pv in POINTS_OF_SALE:
+        requests = []
+        for i in range(PER_LANE):
             reference = f"s{pv}-{i}"
-            answer = api.post("facturacion/nuevo_encola", factura_b(keys[pv], reference=reference, fecha=TODAY, punto_venta=pv))
-            assert answer.json()["error"] == "N", answer.text
+            body = factura_b(keys[pv], reference=reference, fecha=TODAY, punto_venta=pv)
+            requests.append({"comprobante": body["comprobante"], "cliente": body["cliente"]})
             references.append(reference)
+        answer = api.post("facturacion/lotes_encola", {**keys[pv], "requests": requests}).json()
+        assert answer["error"] == "N" and all(item["error"] == "N" for item in answer["response"]), answer
     return references
 
 
@@ -91,7 +95,7 @@ def _ledger_matches_database(simulator: SimulatorProcess, database: str, *, comp
 
 
 def test_sigterm_to_a_worker_mid_batch_loses_and_doubles_nothing(backend, databases, tmp_path, receiver):
-    simulator = SimulatorProcess(tmp_path / "ledger.db", latency_ms=700).start()
+    simulator = SimulatorProcess(tmp_path / "ledger.db", latency_ms=1000).start()
     database = databases.new(backend)
     env = {**ENV, "ENCOLA_AFIP_URL": simulator.base}
     api = EncolaProcess(database, extra_env=env, args=("serve", "--no-engine"))
@@ -123,7 +127,7 @@ def test_sigterm_to_a_worker_mid_batch_loses_and_doubles_nothing(backend, databa
 
 
 def test_sigterm_to_serve_mid_batch_exits_zero_and_a_restart_finishes_the_queue(backend, databases, tmp_path, receiver):
-    simulator = SimulatorProcess(tmp_path / "ledger.db", latency_ms=700).start()
+    simulator = SimulatorProcess(tmp_path / "ledger.db", latency_ms=1000).start()
     database = databases.new(backend)
     env = {**ENV, "ENCOLA_AFIP_URL": simulator.base}
     server = EncolaProcess(database, extra_env=env)

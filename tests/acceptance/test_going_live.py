@@ -125,3 +125,32 @@ def test_afip_check_fails_clearly_with_a_certificate_the_simulator_never_signed(
     assert "result: FAILED" in check.stdout
     nobody = encola(env, "afip", "check", "--cuit", OTHER_CUIT)  # no workspace holds it
     assert nobody.returncode == 1 and "no certificate for CUIT" in nobody.stdout
+
+
+def test_without_a_certificate_the_simulator_signs_one_at_pdv_create(backend, databases, simulator):
+    """What works today keeps working with no extra step, now that the simulator is strict."""
+    env = EncolaProcess(databases.new(backend), extra_env={"ENCOLA_AFIP_URL": simulator.base}).env
+    created = encola(env, "pdv", "create", "--cuit", CUIT, "--punto-venta", "5", "--condicion-iva", "RI",
+                     "--razon-social", "Sin Certificado SA")
+    assert created.returncode == 0, created.stderr
+    assert f"CUIT {CUIT}: certificate signed by the simulator at {simulator.base}" in created.stderr
+    check = encola(env, "afip", "check", "--cuit", CUIT)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "issued by CN=Computadores Simulador" in check.stdout
+
+
+def test_the_embedded_simulator_signs_one_too(tmp_path):
+    """Nothing set (make demo's case): the embedded simulator's CA beside its ledger signs it, and
+    the simulator that `serve` or `afip check` embeds trusts it."""
+    env = {**os.environ, "ENCOLA_DATABASE_URL": f"sqlite:///{tmp_path / 'encola.db'}",
+           "ENCOLA_AFIP_SIM_LEDGER": str(tmp_path / "afip-sim.db")}
+    for name in ("ENCOLA_AFIP_URL", "ENCOLA_AFIP_ENV"):
+        env.pop(name, None)
+    created = encola(env, "pdv", "create", "--cuit", CUIT, "--punto-venta", "1", "--condicion-iva", "M",
+                     "--razon-social", "Demo SA")
+    assert created.returncode == 0, created.stderr
+    assert "certificate signed by the embedded simulator" in created.stderr
+    assert oct((tmp_path / "afip-sim.db.ca.pem").stat().st_mode & 0o777) == "0o600"
+    check = encola(env, "afip", "check", "--cuit", CUIT)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "against the embedded simulator" in check.stdout and "FACTURA C 0" in check.stdout

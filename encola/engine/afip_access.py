@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -31,6 +32,7 @@ from encola.certificates import simulator as sim_wsass
 from encola.store.lanes import LaneStore, StoredTicket
 
 log = logging.getLogger("encola.afip_access")
+CERTIFICATE_RECHECK_SECONDS = 60.0
 
 
 class MissingCertificate(Exception):
@@ -99,12 +101,19 @@ class AfipAccess:
         # Told how each call to AFIP went, per CUIT (estado_servicios: see engine/afip_health.py).
         self.observe: Callable[[str, bool, str | None], None] | None = None
         self._clients: dict[str, AfipClient] = {}
+        self._cert_in_use: dict[str, str] = {}  # the certificate (PEM) each client signs in with
+        self._checked_at: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
     async def client(self, cuit: str) -> AfipClient:
         async with self._lock:
+            if cuit in self._clients and await self._certificate_changed(cuit):
+                log.info("CUIT %s: new certificate, used from now on", cuit, extra={"action": "certificate_changed"})
+                del self._clients[cuit]
             if cuit not in self._clients:
                 cert_pem, key_pem = await self._credentials(cuit)
+                self._cert_in_use[cuit] = cert_pem
+                self._checked_at[cuit] = time.monotonic()
                 self._clients[cuit] = AfipClient(
                     self._http_for(cuit),
                     self.endpoints,
@@ -114,6 +123,17 @@ class AfipAccess:
                     timeouts=self.timeouts,
                 )
             return self._clients[cuit]
+
+    async def _certificate_changed(self, cuit: str) -> bool:
+        """Whether `encola pdv cert` (or the console) stored another certificate since this
+        process began using one: looked up at most every CERTIFICATE_RECHECK_SECONDS per CUIT, so a
+        renewed certificate is used without a restart."""
+        now = time.monotonic()
+        if now - self._checked_at.get(cuit, 0.0) < CERTIFICATE_RECHECK_SECONDS:
+            return False
+        self._checked_at[cuit] = now
+        stored = await asyncio.to_thread(self.lanes.store.certificate_of, cuit)
+        return stored is not None and stored != self._cert_in_use.get(cuit)
 
     def _http_for(self, cuit: str):
         if self.observe is None:

@@ -72,3 +72,17 @@ async def test_a_cuit_no_workspace_holds_has_no_certificate(world):
     _, _, access = world
     with pytest.raises(MissingCertificate):
         await access.client("20111111112")
+
+
+async def test_a_certificate_stored_while_running_is_used_without_a_restart(world, monkeypatch):
+    from encola.engine import afip_access
+
+    store, simulator, access = world
+    first = await access.client(CUIT)
+    renewed, key = signed_by(simulator.state.ca, CUIT, "Empresa", "renovado")
+    store.save_credentials(CUIT, renewed.decode(), key.decode(), only_if_missing=False)  # encola pdv cert
+    assert await access.client(CUIT) is first  # looked up at most once a minute
+    monkeypatch.setattr(afip_access, "CERTIFICATE_RECHECK_SECONDS", 0.0)
+    second = await access.client(CUIT)
+    assert second is not first and second.wsaa._credentials.cert_pem == renewed
+    assert await access.client(CUIT) is second

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from encola.console import passwords, sessions
 from encola.console.filters import STATE_LABELS, parse_search
+from encola.console.queue_cache import QueueCache
 from encola.domain.tables import TIPOS_BY_CBTE
 
 NAV = [("Cola", "/console/"), ("Comprobantes", "/console/comprobantes")]
@@ -19,6 +20,7 @@ NAV = [("Cola", "/console/"), ("Comprobantes", "/console/comprobantes")]
 
 def routes(console) -> None:
     prefix = "/console"
+    queue = QueueCache(console.store.queue_summary)
 
     async def login_form(request: Request) -> Response:
         token = request.cookies.get(sessions.LOGIN_CSRF_COOKIE) or sessions.new_token()
@@ -75,7 +77,7 @@ def routes(console) -> None:
     async def _queue(request: Request) -> dict:
         pdvs = await console.pdvs(request)
         today = console.clock.today()
-        lanes = await run_in_threadpool(console.store.queue_summary, [pdv["id"] for pdv in pdvs], today)
+        lanes = await run_in_threadpool(queue.summary, [pdv["id"] for pdv in pdvs], today)
         by_id = {pdv["id"]: pdv for pdv in pdvs}
         return {"lanes": lanes, "pdvs": by_id, "tipos": TIPOS_BY_CBTE, "hoy": today,
                 "ahora": console.clock.now(), "actualizado": datetime.now()}

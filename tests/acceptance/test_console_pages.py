@@ -93,6 +93,7 @@ def test_the_queue_shows_the_operators_lanes_with_counts_and_nothing_of_other_wo
     assert CUIT_A in page.text and CUIT_B not in page.text
     fragment = operator_a.get("/console/cola/tabla")
     assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert CUIT_B not in fragment.text
     row = re.search(r"<tr>\s*<td>30711111119</td>(.*?)</tr>", fragment.text, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     assert cells[0] == "3" and cells[1] == "FACTURA B"

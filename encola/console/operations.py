@@ -239,7 +239,7 @@ class Actions:
         try:
             info = check_certificate(cert_text, key_text, cuit, now=self.clock.now().replace(tzinfo=timezone.utc))
         except CertificateProblem as problem:
-            raise Refused(f"Certificado rechazado: {problem}") from None
+            raise Refused(f"Certificado rechazado: {in_spanish(str(problem))}") from None
         if not self.store.save_credentials(cuit, cert_text, key_text, only_if_missing=False):
             raise NotFound()
         vence = info.not_after.date()
@@ -279,6 +279,29 @@ class Actions:
 
 def _pdv_target(pdv: Pdv) -> str:
     return f"pdv {pdv.cuit}/{pdv.punto_venta:05d}"
+
+
+# check_certificate's reasons (encola/afip/certs.py), as the console's Spanish says them; any other
+# reason is shown as it comes.
+_CERTIFICATE_REASONS = [
+    (re.compile(r"the certificate is not a readable PEM certificate (.*)"), "el certificado no es un certificado PEM legible {0}"),
+    (re.compile(r"the private key is not readable: it is not RSA"), "la clave privada no se puede leer: no es RSA"),
+    (re.compile(r"the private key is not readable: .*"), "la clave privada no se puede leer: no es una clave PEM sin contraseña"),
+    (re.compile(r"the certificate does not belong to this private key.*"),
+     "el certificado no corresponde a esta clave privada: fue emitido para otra (use la clave con la que firmó el CSR que presentó a ARCA)"),
+    (re.compile(r"the certificate's subject has no serialNumber (.*)"), "el sujeto del certificado no tiene serialNumber {0}"),
+    (re.compile(r"the certificate is for CUIT (\d+), not (\d+)"), "el certificado es del CUIT {0}, no del {1}"),
+    (re.compile(r"the certificate expired on (.*)"), "el certificado venció el {0}"),
+    (re.compile(r"the certificate is valid only from (.*)"), "el certificado es válido recién desde el {0}"),
+]
+
+
+def in_spanish(reason: str) -> str:
+    for pattern, spanish in _CERTIFICATE_REASONS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return spanish.format(*match.groups())
+    return reason
 
 
 def _pem_text(value: bytes | str, name: str) -> str:

@@ -26,8 +26,8 @@ def detail(n: int) -> CaeDetail:
 async def test_numbers_tickets_and_comprobantes_survive_kill_9(tmp_path):
     ledger = str(tmp_path / "afip-sim.sqlite")
     sim = SimProcess(ledger_path=ledger)
-    sim.register_points_of_sale(CUIT, [7])  # the registry survives the kill -9 too
     cert = obtain_blocking(sim.base_url, CUIT, "ACME SA")  # its CA, kept beside the ledger, survives too
+    sim.register_points_of_sale(CUIT, [7])  # the registry survives the kill -9 too
     try:
         async with httpx.AsyncClient() as http:
             afip = AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*cert), CUIT,

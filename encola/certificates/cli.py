@@ -70,8 +70,8 @@ def cert_new(cuit: str, razon_social: str, alias: str | None, out_dir: str, simu
     if not razon_social.strip():
         raise click.BadParameter("must not be empty", param_hint="--razon-social")
     alias = (alias or default_alias(razon_social)).strip()
-    if not alias or len(alias) > 64 or any(c in alias for c in "/\\\0"):
-        raise click.BadParameter("1 to 64 characters, no slashes", param_hint="--alias")
+    if not alias or len(alias.encode()) > 64 or any(c in alias for c in "/\\\0"):  # X.509 bounds CN in bytes
+        raise click.BadParameter("1 to 64 characters (bytes in UTF-8), no slashes", param_hint="--alias")
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     key_path, csr_path, crt_path = (directory / f"{alias}{ext}" for ext in (".key", ".csr", ".crt"))

@@ -35,11 +35,16 @@ def build_csr(key: rsa.RSAPrivateKey, cuit: int | str, razon_social: str, alias:
     subject = x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "AR"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, razon_social.strip()[:MAX_NAME]),
-        x509.NameAttribute(NameOID.COMMON_NAME, (alias or default_alias(razon_social))[:MAX_NAME]),
+        x509.NameAttribute(NameOID.COMMON_NAME, _bounded(alias or default_alias(razon_social))),
         x509.NameAttribute(NameOID.SERIAL_NUMBER, f"CUIT {cuit}"),
     ])
     csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def _bounded(text: str) -> str:
+    """At most MAX_NAME bytes of UTF-8 (X.509's bound on CN), never cutting a character."""
+    return text.encode()[:MAX_NAME].decode("utf-8", "ignore")
 
 
 def key_and_csr(cuit: int | str, razon_social: str, alias: str | None = None) -> tuple[bytes, bytes]:

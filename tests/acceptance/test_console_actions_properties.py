@@ -144,3 +144,20 @@ def test_any_id_or_moment_in_a_delivery_form_is_answered_with_a_page(server, ope
         assert answer.status_code in ANSWERS, (path, answer.status_code, answer.text[-500:])
     # Only a well-formed redelivery request of the operator's own point of sale is an action.
     assert audit_count(server) - logged <= 1
+
+
+pem_like = st.one_of(
+    st.binary(max_size=3000),
+    st.text(max_size=200).map(lambda t: f"-----BEGIN CERTIFICATE-----\n{t}\n-----END CERTIFICATE-----\n".encode("utf-8", "replace")),
+    st.text(max_size=200).map(lambda t: f"-----BEGIN PRIVATE KEY-----\n{t}\n-----END PRIVATE KEY-----\n".encode("utf-8", "replace")),
+)
+
+
+@_SETTINGS
+@given(cert=pem_like, key=pem_like, cuit=st.one_of(st.just(CUIT), st.text(min_size=1, max_size=14)))
+def test_any_uploaded_certificate_and_key_are_refused_with_nothing_changed(server, operator, cert, key, cuit):
+    before, logged = server.store.credentials_of(CUIT), audit_count(server)
+    answer = operator.post(f"/console/cuits/{quote(cuit, safe='')}/certificado",
+                           files={"certificado": ("c.pem", cert), "clave": ("k.pem", key)})
+    assert answer.status_code in (400, 404), answer.text[-500:]
+    assert server.store.credentials_of(CUIT) == before and audit_count(server) == logged

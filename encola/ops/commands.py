@@ -13,8 +13,6 @@ import sys
 from datetime import date, datetime
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from encola.ops import queries
 
@@ -56,8 +54,16 @@ def _plain(value):
     return str(value)
 
 
-def _console() -> Console:
-    return Console(soft_wrap=False)
+def _console(stderr: bool = False):
+    from rich.console import Console  # here: `encola serve` and `worker` need not import rich
+
+    return Console(soft_wrap=False, stderr=stderr)
+
+
+def Table(*args, **kwargs):  # noqa: N802 — reads as rich's class at the call sites
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
 
 
 workspace_option = click.option("--workspace", default=None, metavar="CUIT", help="Only the workspace that owns this CUIT.")
@@ -198,7 +204,7 @@ def hooks_retry(workspace, punto_venta, kind, since, dry_run, as_json) -> None:
     if not dry_run and found:
         from rich.progress import Progress
 
-        with Progress(console=Console(stderr=True), disable=as_json or not sys.stderr.isatty(), transient=True) as bar:
+        with Progress(console=_console(stderr=True), disable=as_json or not sys.stderr.isatty(), transient=True) as bar:
             task = bar.add_task(f"reencolando {kind}s", total=len(found))
             for start in range(0, len(found), REQUEUE_CHUNK):
                 chunk = found[start:start + REQUEUE_CHUNK]

@@ -182,12 +182,18 @@ class LaneRun:
             # AFIP refused `ahead` without processing it: no number moved, AFIP's last is still
             # `last`, and whatever was numbered behind it can only get 10016.
             self._was_busy = False
+            self._doom(behind)
             await self._settle_quietly(behind)
             await self._flush()
-            return last, False
+            if behind is None:
+                return last, False
+            # If the answer to `behind` was lost, its invoices are still numbered beyond `last`:
+            # the reconciliation waits for them before anything else takes those numbers.
+            return await self._reconcile(ask_afip=True), False
         if settled is None or settled != ahead.last_numero:
             # `ahead` was not accepted in full (or numbering is off): whatever was sent
             # behind it can only get 10016. Settle that, and ask AFIP where we stand.
+            self._doom(behind)
             await self._settle_quietly(behind)
             await self._flush()
             return await self._reconcile(ask_afip=True), False
@@ -228,6 +234,7 @@ class LaneRun:
             return last
         await self._db(self.lanes.remember_last, self.lease, last)
         adopt, release, wait = [], [], []
+        adopt_rows: list = []
         now = self.clock.now()
         known = [row for row in in_flight if row.numero <= last]
         # A lost answer can leave a whole batch in doubt: look its numbers up side by side
@@ -246,6 +253,7 @@ class LaneRun:
             outcome = outcomes.ADOPTED if matches else (outcomes.NOT_FOUND if stored is None else outcomes.MISMATCH)
             self.attempts.add(call, row.id, row.numero, outcome, [], duration_ms)
             if matches:
+                adopt_rows.append((row, stored))
                 adopt.append(self._emitted_values(row, row.numero, stored.cae, stored.fch_vto, stored.observaciones))
             else:
                 log.warning(
@@ -264,6 +272,14 @@ class LaneRun:
             await self._db(self.lanes.mark_emitted, self.lease, adopt, None, self.attempts.take())
             self.emitted += len(adopt)
             self.on_results()
+        # Sent behind a batch AFIP refused or did not accept in full: such a batch could only get
+        # 10016, whatever became of its answer. That is encola's own pipelining, not the invoice.
+        doomed = [row for row in release if self.pipelining.take_doomed(row.id)]
+        if doomed:
+            await self._db(self.lanes.release_numbers, self.lease, doomed, next_attempt_at=self.clock.now(), count_attempt=False)
+        release = [row for row in release if row not in doomed]
+        for row, _ in adopt_rows:
+            self.pipelining.take_doomed(row.id)
         if release:
             await self._release_after_failure(release, "AFIP no registro el comprobante enviado", retry_at=self.clock.now())
         log.info(
@@ -303,6 +319,7 @@ class LaneRun:
             # AFIP was processing another call of this lane and did not process this one. Back to
             # the queue, no attempt counted: it is sent again as soon as the other is answered.
             self.attempts.failed(sent.attempt, sent.assigned, outcomes.BUSY, exc)
+            self.pipelining.forget(row.id for row, _ in sent.assigned)
             rows = [row for row, _ in sent.assigned]
             await self._db(self.lanes.release_numbers, self.lease, rows, next_attempt_at=self.clock.now(), count_attempt=False)
             if sent.pipelined:  # our own concurrency: stop overlapping this lane's calls for a while
@@ -323,7 +340,14 @@ class LaneRun:
             # Unknown outcome: leave them "processing"; the next run reconciles them.
             raise LaneBackoff(1.0, f"unknown outcome: {exc}") from None
         self.attempts.answered(sent.attempt, sent.assigned, result.details)
+        self.pipelining.forget(row.id for row, _ in sent.assigned)  # answered: nothing left in doubt
         return await self._record(sent.assigned, result.details, last, pipelined=sent.pipelined, quiet=quiet)
+
+    def _doom(self, behind: "_Sent | None") -> None:
+        """``behind`` can only get 10016: should its answer be lost, the invoices AFIP then does
+        not have go back to the queue without an attempt counted (see ``_reconcile``)."""
+        if behind is not None:
+            self.pipelining.doom(row.id for row, _ in behind.assigned)
 
     async def _settle_quietly(self, sent: "_Sent | None") -> None:
         """Settle a pipelined batch behind one that failed or was not accepted in full.

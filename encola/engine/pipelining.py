@@ -33,6 +33,9 @@ class PipelinePolicy:
         self.monotonic = monotonic
         self._off_until: dict[Hashable, float] = {}
         self._conflicts: dict[Hashable, int] = {}
+        # Invoices sent behind a batch AFIP refused or did not accept in full (they could only get
+        # 10016): if their answer is lost, releasing them later is no strike against them.
+        self._doomed: set[int] = set()
 
     def allowed(self, lane: Hashable) -> bool:
         until = self._off_until.get(lane)
@@ -55,3 +58,16 @@ class PipelinePolicy:
     def worked(self, lane: Hashable) -> None:
         """A pipelined batch was accepted in full: the peer serves this lane in order."""
         self._conflicts.pop(lane, None)
+
+    def doom(self, invoice_ids) -> None:
+        self._doomed.update(invoice_ids)
+
+    def take_doomed(self, invoice_id: int) -> bool:
+        """Whether the invoice was sent behind a failed batch (forgotten once asked)."""
+        if invoice_id in self._doomed:
+            self._doomed.discard(invoice_id)
+            return True
+        return False
+
+    def forget(self, invoice_ids) -> None:
+        self._doomed.difference_update(invoice_ids)

@@ -5,7 +5,6 @@ highlighted), each operator seeing only their workspaces' CUITs."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import httpx
 import pytest

@@ -236,13 +236,30 @@ class EncolaProcess:
         raise AssertionError("encola did not start within 30 s")
 
     def _start_worker(self) -> "EncolaProcess":
+        """A worker, returned once its /readyz (on an ops port of its own) says its loops are
+        ticking: under load, a worker only slept for was still importing when the first
+        invoices (and their instant deadlines) arrived."""
+        args = list(self.args)
+        if "--ops-port" in args:
+            ops_port = int(args[args.index("--ops-port") + 1])
+        else:
+            ops_port = free_port()
+            args += ["--ops-port", str(ops_port)]
         self.process = subprocess.Popen(
-            [*ENCOLA, *self.args], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            [*ENCOLA, *args], env=self.env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, start_new_session=True,
         )
-        time.sleep(0.5)
-        if self.process.poll() is not None:
-            raise AssertionError(f"encola worker exited: {self.process.stderr.read().decode()}")
-        return self
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"encola worker exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{ops_port}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("encola worker was not ready within 30 s")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:

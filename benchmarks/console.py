@@ -40,7 +40,7 @@ CHUNK = 20_000
 _VIEW = '{{"cliente":{{"documento_tipo":"DNI","documento_nro":"{doc} ","razon_social":"Cliente {doc}"}},"comprobante":{{"tipo":"{tipo}"}}}}'
 _COLUMNS = ("pdv_id", "cuit", "punto_venta", "cbte_tipo", "tipo", "external_reference", "request_hash", "fecha",
             "vencimiento", "state", "attempts", "next_attempt_at", "numero", "cae", "cae_vencimiento", "errors", "total",
-            "afip", "view", "response", "created_at", "updated_at", "emitted_at", "recurrencia")
+            "afip", "view", "doc_nro", "response", "created_at", "updated_at", "emitted_at", "recurrencia")
 
 
 def _rows(points: list[tuple[int, str, int]], count: int, today: date, seed: int = 12):
@@ -72,7 +72,7 @@ def _rows(points: list[tuple[int, str, int]], count: int, today: date, seed: int
             pdv_id, cuit, punto_venta, cbte_tipo, tipo, f"con-{i}", f"{i:064x}"[-64:], fecha, fecha, state,
             1 if state != "queued" else 0, now if state == "queued" else created, numero, cae,
             fecha + timedelta(days=10) if cae else None, '["rechazado por AFIP"]' if state == "error" else "[]", "121.00",
-            "{}", _VIEW.format(doc=doc, tipo=tipo), '{"error":"N"}', created, created,
+            "{}", _VIEW.format(doc=doc, tipo=tipo), doc, '{"error":"N"}', created, created,
             created if state == "emitted" else None, 0,
         )
 

@@ -18,7 +18,6 @@ from datetime import date, datetime
 
 from sqlalchemy import Date, and_, bindparam, case, func, select, text, union_all
 
-from encola import jsontext
 from encola.store.rows import InvoiceRow
 from encola.store.schema import (
     DELETED,
@@ -218,10 +217,9 @@ def _filter_conditions(filters: SearchFilters) -> list:
     if filters.cbte_tipo is not None:
         conditions.append(invoices.c.cbte_tipo == filters.cbte_tipo)
     if filters.documento:
-        # The buyer's document lives in the stored request (``view``, as TF writes it: the number
-        # and a trailing space); matched inside the JSON text, after the indexed filters.
-        needle = jsontext.dumps_text({"documento_nro": filters.documento + " "})[1:-1]
-        conditions.append(invoices.c.view.contains(needle, autoescape=True))
+        # Through ix_invoices_console_doc (pdv_id, doc_nro, id): each point of sale's stream
+        # reads only that buyer's invoices, newest first (migration 0011).
+        conditions.append(invoices.c.doc_nro == filters.documento)
     return conditions
 
 

@@ -18,6 +18,13 @@ LIVE_EXTERNAL_REFERENCE_INDEX = "uq_invoices_live_external_reference"
 LIVE_REFERENCE_INDEX = next(index for index in invoices.indexes if index.name == LIVE_EXTERNAL_REFERENCE_INDEX)
 
 
+def buyer_document(view: dict) -> str | None:
+    """The buyer's document number of a consulta ``view`` (TF writes it with a trailing space),
+    kept in a column of its own so the console finds a buyer's invoices through an index."""
+    number = str((view.get("cliente") or {}).get("documento_nro") or "").strip()
+    return number or None
+
+
 def _is_live_reference_violation(exc: IntegrityError) -> bool:
     """Recognise the idempotency index by name (PostgreSQL) or by its columns (SQLite)."""
     message = str(exc.orig)
@@ -160,6 +167,7 @@ class IntakeQueries:
                 "total": new.total,
                 "afip": jsontext.dumps_text(new.afip),
                 "view": jsontext.dumps_text(new.view),
+                "doc_nro": buyer_document(new.view),
                 "response": jsontext.dumps_text(new.response),
                 "mail_to": new.mail_to,
                 "instant": new.instant,

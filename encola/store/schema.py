@@ -187,6 +187,7 @@ invoices = Table(
     Column("total", String(20), nullable=False),
     Column("afip", Text, nullable=False),  # JSON: the FECAEDetRequest template (no number, no dates)
     Column("view", Text, nullable=False),  # JSON: the consulta shape, without status and AFIP data
+    Column("doc_nro", String(20), nullable=True),  # the buyer's document number (view's, trimmed): console search
     Column("response", Text, nullable=False),  # JSON: the intake answer, replayed on a retried request
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -221,6 +222,7 @@ invoices = Table(
     Index("ix_invoices_console_queue", "state", "pdv_id", "cbte_tipo", "fecha", "next_attempt_at"),
     Index("ix_invoices_console_state", "pdv_id", "state", "id"),
     Index("ix_invoices_console_pdv", "pdv_id", "id"),
+    Index("ix_invoices_console_doc", "pdv_id", "doc_nro", "id"),
     # One live invoice per (PDV, external_reference, recurrence): the idempotency key. Deleted and
     # errored ones free the reference, so "delete and send it again corrected" works; an abono's
     # recurrences share its reference; an instant invoice sent without one ("") is left out.

@@ -90,3 +90,33 @@ def test_two_engines_on_one_database_can_both_migrate(database_url):
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_the_buyer_document_column_is_filled_for_invoices_stored_before_it(engine, store):
+    """Migration 0011: invoices stored before ``doc_nro`` existed get it from their ``view``."""
+    from datetime import date, datetime
+
+    from alembic import command
+    from sqlalchemy import insert
+
+    seller = make_pdv(store)
+    now = datetime(2025, 6, 16, 12)
+    row = {"pdv_id": seller.pdv.id, "cuit": seller.pdv.cuit, "punto_venta": seller.pdv.punto_venta, "cbte_tipo": 6,
+           "tipo": "FACTURA B", "external_reference": "", "request_hash": "0" * 64, "fecha": date(2025, 6, 16),
+           "state": "queued", "next_attempt_at": now, "total": "121.00", "afip": "{}", "response": "{}",
+           "created_at": now, "updated_at": now}
+    with engine.begin() as connection:
+        connection.execute(insert(schema.invoices), [
+            {**row, "external_reference": "a", "view": '{"cliente":{"documento_nro":"30111222 "}}'},
+            {**row, "external_reference": "b", "view": '{"cliente":{"documento_nro":" "}}'},
+        ])
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT external_reference, doc_nro FROM invoices ORDER BY external_reference")).all()
+    assert [tuple(r) for r in found] == [("a", "30111222"), ("b", None)]
+    assert differences(engine) == []

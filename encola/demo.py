@@ -117,7 +117,7 @@ def _requests(keys_ri: dict, keys_mono: dict, today, reference_prefix: str) -> l
     ]
 
 
-async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox, admin_token: str) -> None:
+async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox, admin_token: str, operator_password: str) -> None:
     today = Clock().today()
     prefix = f"demo{os.getpid() % 10000}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
@@ -166,7 +166,7 @@ async def _drive(base: str, keys_ri: dict, keys_mono: dict, inbox: Inbox, admin_
                 say(f"  {'':<18} PDF  {state['comprobante_pdf_url']}")
             mailed = state.get("envio_x_mail") == "S"
             say(f"  {'':<18} mail {GREEN + 'S' + RESET + ' → ' + state['envio_x_mail_direcciones'] if mailed else 'N'}")
-    _show_curl(base, keys_ri, prefix, admin_token)
+    _show_curl(base, keys_ri, prefix, admin_token, operator_password)
 
 
 async def _wait_for_mails(http: httpx.AsyncClient, states: dict, keys_of: dict, timeout: float = 15.0) -> None:
@@ -227,16 +227,30 @@ async def _wait_for_outcomes(http: httpx.AsyncClient, sent, inbox: Inbox, today,
     return states
 
 
-def _show_curl(base: str, keys: dict, prefix: str, admin_token: str) -> None:
+def _show_curl(base: str, keys: dict, prefix: str, admin_token: str, operator_password: str) -> None:
     auth = f'"usertoken": "{keys["usertoken"]}", "apikey": "{keys["apikey"]}", "apitoken": "{keys["apitoken"]}"'
     say(f"\n{BOLD}6. Try it yourself{RESET} (the server keeps running; Ctrl-C to stop)")
-    say(f"  dashboard: {base}/    OpenAPI: {base}/docs    simulator ledger: {base}/afip-sim/_sim/comprobantes")
-    say(f"  the dashboard and the simulator's controls are for operators: any user name, password {admin_token}")
+    say(f"  console: {base}/console/  e-mail {DEMO_OPERATOR}, password {operator_password}")
+    say(f"  OpenAPI: {base}/docs    simulator ledger: {base}/afip-sim/_sim/comprobantes")
+    say(f"  the simulator's controls are for operators: any user name, password {admin_token}")
     say(f"    (curl -H 'Authorization: Bearer {admin_token}' {base}/afip-sim/_sim/comprobantes)")
     say(f"""  curl -s {base}/app/api/v2/facturacion/consulta_avanzada \\
     -H 'Content-Type: application/json' \\
     -d '{{{auth}, "busqueda_tipo": "EXT_REF", "comprobante": {{"external_reference": "{prefix}-A1"}}}}'
 """)
+
+
+DEMO_OPERATOR = "operador@demo.example.com"
+
+
+def _create_operator(store) -> str:
+    """A console operator who sees every workspace, as `encola operator create --all` makes one;
+    its password."""
+    from encola.console.passwords import hash_password, new_password
+
+    password = new_password()
+    store.create_operator(DEMO_OPERATOR, hash_password(password), workspace_ids=[], all_workspaces=True)
+    return password
 
 
 def run_demo(host: str, port: int) -> None:
@@ -257,7 +271,7 @@ def run_demo(host: str, port: int) -> None:
         afip_sim_latency_ms=300,  # AFIP-like
         webhook_allow_private=True,  # the inbox is on 127.0.0.1
         webhook_retry_schedule=(2.0, 5.0, 10.0),
-        admin_token=secrets.token_urlsafe(24),  # printed at the end: the dashboard needs it
+        admin_token=secrets.token_urlsafe(24),  # printed at the end: the simulator's controls need it
         afip_sim_controls=True,  # step 3 injects a rejection through /afip-sim/_sim/faults
         public_url=os.environ.get("ENCOLA_PUBLIC_URL") or listening_url(host, port),  # the PDFs' links
     )
@@ -278,6 +292,7 @@ def run_demo(host: str, port: int) -> None:
 
     for cuit, punto_venta in ((RI_CUIT, 10), (MONO_CUIT, 3)):  # at the embedded simulator, as `pdv create` does
         register_at_simulator(settings, cuit, punto_venta)
+    operator_password = _create_operator(store)
     say(f"{BOLD}encola demo{RESET}: SQLite in {DEMO_DIR}/, embedded AFIP simulator (300 ms per call), "
         f"webhook inbox at {inbox.url}")
     say(f"  PDV 00010 of CUIT {RI_CUIT} (RI) and PDV 00003 of CUIT {MONO_CUIT} (monotributo)")
@@ -294,7 +309,8 @@ def run_demo(host: str, port: int) -> None:
                 return await serving
             await asyncio.sleep(0.05)
         try:
-            await _drive(base, ri.credentials.as_json(), mono.credentials.as_json(), inbox, settings.admin_token)
+            await _drive(base, ri.credentials.as_json(), mono.credentials.as_json(), inbox, settings.admin_token,
+                         operator_password)
         except Exception as exc:  # show it, keep serving
             say(f"{RED}demo driver failed: {exc!r}{RESET}")
         if os.environ.get("ENCOLA_DEMO_EXIT"):

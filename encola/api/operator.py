@@ -1,8 +1,8 @@
-"""Operator credentials for the operator surfaces: the dashboard (``/``) and, when mounted, the
-embedded simulator's controls (``/afip-sim/*``).
+"""The operator token for the embedded simulator's controls (``/afip-sim/*``, when mounted).
 
-Until the console brings real operator accounts, an operator is whoever presents the token of
-``ENCOLA_ADMIN_TOKEN``: ``Authorization: Bearer <token>``, or HTTP Basic with any user name and
+The console (encola/console) has accounts of its own; this token opens none of its pages.
+
+Here an operator is whoever presents the token of ``ENCOLA_ADMIN_TOKEN``: ``Authorization: Bearer <token>``, or HTTP Basic with any user name and
 the token as password (so a browser asks for it). Without that variable the surfaces are closed.
 """
 

@@ -30,3 +30,6 @@ def test_the_demo_emits_the_docs_invoices_and_shows_the_rejection(tmp_path):
     assert len(mails) == 3, out
     assert all(b"application/pdf" in mail.read_bytes() for mail in mails)
     assert out.count("mail S → a@a.com") == 3 and "/comprobantes/" in out, out
+    # The console's login is printed, and it is an operator account of the demo's database.
+    console = next(line for line in out.splitlines() if "console:" in line)
+    assert "/console/" in console and "operador@demo.example.com" in console and "password " in console, out

@@ -77,7 +77,8 @@ class RenderPool:
             # One thread: renders are CPU under the GIL, so more would only interleave them.
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="encola-render")
         executor = ProcessPoolExecutor(
-            max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
+            max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent, initargs=(os.getpid(),),
         )
         for _ in range(self.processes):  # start every process now, not with the first renders
             executor.submit(_warm)
@@ -105,10 +106,14 @@ def _stop(executor: Executor) -> None:
         process.terminate()
 
 
-def _die_with_parent() -> None:
-    """In each render process: end when the process that started it ends, however it ends (killed
-    too). Linux: the kernel's parent-death signal; elsewhere, a thread that watches the parent."""
-    parent = os.getppid()
+def _die_with_parent(parent: int) -> None:
+    """In each render process: end when ``parent`` (the process that started it) ends, however it
+    ends (killed too). Linux: the kernel's parent-death signal; elsewhere, a thread that watches.
+
+    The parent's pid is handed over rather than read here: a spawned process takes most of a
+    second to import before this runs, and a parent killed meanwhile (a test's server stopped at
+    once) has already left it to init — reading the pid then would watch the wrong parent forever
+    (hundreds of orphans, 70 MB each, were found that way)."""
     try:
         import ctypes
 

@@ -76,3 +76,34 @@ def test_the_setting():
 
 async def _gather(pool, function, count: int) -> set:
     return set(await asyncio.gather(*(pool.run(function) for _ in range(count))))
+
+
+def test_render_processes_end_when_their_parent_is_killed_even_while_they_start(tmp_path):
+    """A parent killed before its render processes finished importing (a server stopped at once)
+    must not leave them behind: they used to wait for the wrong parent forever."""
+    import subprocess
+    import sys
+    import time
+
+    marker = f"encola-pool-test-{os.getpid()}-{time.monotonic_ns()}"
+    script = "import os, time\nfrom encola.documents import pool\npool.RenderPool(2).open()\ntime.sleep(0.2)\nos._exit(0)\n"
+    subprocess.run([sys.executable, "-c", script], env={**os.environ, "ENCOLA_POOL_TEST": marker}, timeout=60, check=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if not _processes_marked(marker):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"render processes outlived their parent: {_processes_marked(marker)}")
+
+
+def _processes_marked(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if f"ENCOLA_POOL_TEST={marker}".encode() in environ.read().split(b"\0"):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found

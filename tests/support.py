@@ -181,6 +181,9 @@ class WebhookReceiver:
         )
 
 
+RENDER_PROCESSES = {"ENCOLA_RENDER_PROCESSES": "2"}  # the product's default: PDFs in render processes
+
+
 class EncolaProcess:
     """``encola serve`` (or another command) as a real process on a free port; stopped by ``stop``."""
 
@@ -194,6 +197,9 @@ class EncolaProcess:
             "ENCOLA_WEBHOOK_ALLOW_PRIVATE": "1",
             "ENCOLA_WEBHOOK_RETRY_SCHEDULE": "1s,1s,1s",
             "ENCOLA_LOG_LEVEL": "WARNING",
+            # Each server would spawn its two render processes (~1 s of CPU) at start, hundreds of
+            # times over the suite; the documents and mail tests ask for them (RENDER_PROCESSES).
+            "ENCOLA_RENDER_PROCESSES": "0",
             **(extra_env or {}),
         }
         self.args = args

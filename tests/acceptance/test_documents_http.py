@@ -18,7 +18,7 @@ from PIL import Image
 
 from encola.clock import Clock
 from encola.documents import links as document_links
-from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text
+from support import RENDER_PROCESSES, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text
 
 pytestmark = pytest.mark.postgres
 
@@ -43,7 +43,7 @@ def server(database_url, receiver, tmp_path_factory):
     folder = tmp_path_factory.mktemp("documents")
     logo = folder / "logo.png"
     Image.new("RGB", (120, 40), (20, 60, 160)).save(logo, format="PNG")
-    process = EncolaProcess(database_url, extra_env={"ENCOLA_AFIP_SIM_LEDGER": str(folder / "sim.db")})
+    process = EncolaProcess(database_url, extra_env={**RENDER_PROCESSES, "ENCOLA_AFIP_SIM_LEDGER": str(folder / "sim.db")})
     process.logo = logo
     process.seller = provision(process, receiver, SELLER_CUIT, 10, RAZON_SOCIAL, "--domicilio", DOMICILIO,
                                "--iibb", IIBB, "--inicio-actividades", INICIO, "--logo", str(logo))

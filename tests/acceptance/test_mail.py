@@ -13,7 +13,7 @@ import pytest
 
 from encola.clock import Clock
 from encola.mail.sink import MailSink
-from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text, wait_until
+from support import RENDER_PROCESSES, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -42,7 +42,7 @@ def sink(database_url):
 @pytest.fixture(scope="module")
 def server(database_url, receiver, sink, tmp_path_factory):
     folder = tmp_path_factory.mktemp("mail")
-    process = EncolaProcess(database_url, extra_env={
+    process = EncolaProcess(database_url, extra_env={**RENDER_PROCESSES,
         "ENCOLA_AFIP_SIM_LEDGER": str(folder / "sim.db"),
         "ENCOLA_SMTP_URL": sink.url,
         "ENCOLA_MAIL_FROM": "Ñandú Facturas <facturas@nandu.example.com>",
@@ -235,7 +235,7 @@ def test_mail_redeliver_queues_failed_mails_again(server, database_url):
 
 def test_without_smtp_invoices_are_accepted_mail_is_off_and_the_server_says_so(backend, databases, receiver, tmp_path):
     database_url = databases.new(backend)  # its own: the module's server would emit (and mail) here too
-    process = EncolaProcess(database_url, extra_env={"ENCOLA_AFIP_SIM_LEDGER": str(tmp_path / "sim.db"),
+    process = EncolaProcess(database_url, extra_env={**RENDER_PROCESSES, "ENCOLA_AFIP_SIM_LEDGER": str(tmp_path / "sim.db"),
                                                       "ENCOLA_SMTP_URL": ""})
     keys = provision(process, receiver, "20333333334", 7, "Sin Correo SA")
     process.start()

@@ -35,7 +35,9 @@ def _install_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: a started sync Playwright keeps its event loop marked as running
+# in this thread, so every later test's asyncio.run() failed until the session ended.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         problem = _install_chromium()

@@ -8,8 +8,8 @@ not emitted, a file name that is not the invoice's — is a plain 404 that says 
 token is checked before the database is asked (see ``links.py``).
 
 Documents are rendered on demand, in render processes shared with the mail (``pool.py``; the
-event loop keeps serving, and renders run on every core), and kept in a per-process LRU cache of bytes (``ENCOLA_DOCUMENT_CACHE_MB``): an emitted invoice never
-changes, and the issuer version and AFIP environment it was emitted under are stored with it, so
+event loop keeps serving, and renders run on every core), and kept in a per-process LRU cache of
+bytes (``ENCOLA_DOCUMENT_CACHE_MB``): an emitted invoice never changes, and the issuer version and AFIP environment it was emitted under are stored with it, so
 its document is the same bytes every time. Concurrent requests for one document share one render.
 """
 
@@ -27,9 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from encola.documents import labels
+from encola.documents import labels, pool
 from encola.documents.links import PATH, TOKEN_LENGTH, Links, valid
-from encola.documents import pool
 from encola.documents.render import filename, render_a4, render_ticket
 from encola.documents.text import amount, day
 from encola.store.documents import EmittedDocument

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, and_, bindparam, case, func, select, text, union_all
+from sqlalchemy import Date, and_, bindparam, case, func, literal_column, select, text, union_all
 
 from encola.store.rows import InvoiceRow
 from encola.store.schema import (
@@ -39,6 +39,11 @@ _UNION_LIMIT = 400
 # invoices, picked an index on pdv_id alone and walked every invoice of each point of sale (seconds
 # over a million): it is told the index. PostgreSQL plans by its statistics and gets no hint.
 _BY_FECHA = "INDEXED BY ix_invoices_pdv_fecha"
+# The same blind spot the other way: a buyer's document within a date range made SQLite take the
+# range on ix_invoices_pdv_fecha (a month of every buyer) over ix_invoices_console_doc (one buyer's
+# invoices, already in id order). SQLAlchemy renders no table hints for SQLite, so the date bounds
+# are written on ``+fecha``: the same value, and SQLite uses no index for an expression.
+_FECHA_WITHOUT_INDEX = literal_column("+invoices.fecha", Date)
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ class ConsoleQueries:
             pdv_ids = [pdv_id for pdv_id in pdv_ids if pdv_id == filters.pdv_id]
         if not pdv_ids:
             return SearchPage([], None)
-        conditions = _filter_conditions(filters)
+        conditions = _filter_conditions(filters, sqlite=self.engine.dialect.name == "sqlite")
         if before is not None:
             conditions.append(invoices.c.id < before)
         ids_query = _ids_query(pdv_ids, filters, conditions, limit + 1)
@@ -208,12 +213,13 @@ def _ids_query(pdv_ids: list[int], filters: SearchFilters, conditions: list, siz
     return select(merged.c.id).order_by(merged.c.id.desc()).limit(size)
 
 
-def _filter_conditions(filters: SearchFilters) -> list:
+def _filter_conditions(filters: SearchFilters, *, sqlite: bool) -> list:
     conditions = []
+    fecha = _FECHA_WITHOUT_INDEX if sqlite and filters.documento else invoices.c.fecha
     if filters.desde is not None:
-        conditions.append(invoices.c.fecha >= filters.desde)
+        conditions.append(fecha >= filters.desde)
     if filters.hasta is not None:
-        conditions.append(invoices.c.fecha <= filters.hasta)
+        conditions.append(fecha <= filters.hasta)
     if filters.cbte_tipo is not None:
         conditions.append(invoices.c.cbte_tipo == filters.cbte_tipo)
     if filters.documento:

@@ -25,8 +25,14 @@ def receiver():
     hooks.stop()
 
 
-def test_json_logs_carry_ids_and_never_secrets(databases, tmp_path, receiver):
-    simulator = SimulatorProcess(tmp_path / "ledger.db", latency_ms=20).start()
+@pytest.fixture
+def simulator(tmp_path):
+    started = SimulatorProcess(tmp_path / "ledger.db", latency_ms=20).start()
+    yield started
+    started.stop()
+
+
+def test_json_logs_carry_ids_and_never_secrets(databases, tmp_path, receiver, simulator):
     database = databases.new("sqlite")
     env = {"ENCOLA_AFIP_URL": simulator.base, "ENCOLA_LOG_FORMAT": "json", "ENCOLA_LOG_LEVEL": "DEBUG"}
     setup = EncolaProcess(database, extra_env=env)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timezone
+from datetime import datetime, timezone
 
 import httpx
 from sqlalchemy import text
@@ -85,7 +85,9 @@ def scenario(bench, sim, mode, name, pdv_count, per_pdv, post_lotes) -> dict:
             count, first, last = bench.emitted()
     finally:
         bench.h.stop(worker)
-    epoch = lambda moment: moment.replace(tzinfo=timezone.utc).timestamp()  # noqa: E731
+    def epoch(moment) -> float:  # SQLite's raw rows hold the text, PostgreSQL's a datetime
+        moment = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+        return moment.replace(tzinfo=timezone.utc).timestamp()
     out["emitted"] = count
     if count and last is not None:
         span = epoch(last) - t0

@@ -3,6 +3,8 @@ CUIT without a certificate when AFIP is a simulator (``encola afip-sim`` or the 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 from cryptography import x509
 
@@ -64,11 +66,13 @@ async def _get(http: transport.Http, url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
-def signed_by(ca, cuit: int | str, razon_social: str, alias: str | None = None) -> tuple[bytes, bytes]:
+def signed_by(ca, cuit: int | str, razon_social: str, alias: str | None = None, *,
+              now: datetime | None = None) -> tuple[bytes, bytes]:
     """A new key and its certificate signed by a simulator's CA in this process (``app.state.ca``),
-    as (cert_pem, key_pem): for an in-process simulator, where there is no WSASS to call."""
+    as (cert_pem, key_pem): for an in-process simulator, where there is no WSASS to call. ``now``:
+    the simulator's time when its clock is not the real one (the certificate starts just before)."""
     key_pem, csr_pem = key_and_csr(cuit, razon_social, alias)
-    return ca.sign_csr(csr_pem), key_pem
+    return ca.sign_csr(csr_pem, now=now), key_pem
 
 
 def obtain_blocking(base_url: str, cuit: int | str, razon_social: str, alias: str | None = None) -> tuple[bytes, bytes]:

@@ -36,7 +36,9 @@ class Sim:
 
     async def login(self, cuit: int) -> None:
         """A ticket for `cuit` through the simulator's own WSAA, with a certificate its CA signed."""
-        cert = signed_by(self.app.state.ca, cuit, f"Empresa {cuit}")
+        # Signed at the simulator's time: a test's fixed date may lie before the real one, and
+        # the simulator's WSAA refuses a certificate that starts after its own now.
+        cert = signed_by(self.app.state.ca, cuit, f"Empresa {cuit}", now=self.clock())
         client = AfipClient(self.http, AfipEndpoints.for_simulator("http://sim"), Credentials(*cert), cuit,
                             clock=self.clock)
         ticket = await client.wsaa.login()

@@ -17,8 +17,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/encola demo
 
+# Test processes side by side (pytest-xdist), each test file whole in one of them so that its
+# module's servers and databases start once. The suite mostly waits on the servers it starts, so
+# more processes than cores pays; TEST_WORKERS=0 runs it all in this one process.
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The fuzz and property tests with many more examples than CI's (HYPOTHESIS_PROFILE in tests/conftest.py).
 fuzz: $(STAMP)

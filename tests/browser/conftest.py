@@ -7,6 +7,7 @@ The browser is the distribution's package, never one Playwright downloads: when
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -22,9 +23,17 @@ FLAGS = [
 
 
 def _install_chromium() -> str | None:
-    """Install Debian's chromium; why not, when it cannot be."""
+    """Install Debian's chromium, once for all the test processes (pytest -n); why not, when it cannot be."""
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         return "chromium is not installed and apt-get cannot install it here (needs root and apt-get)"
+    # Test processes running side by side would fight over dpkg's lock: the first installs, the
+    # others wait here and find it installed.
+    with open("/tmp/encola-tests-chromium.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return None if CHROMIUM.exists() else _apt_get_chromium()
+
+
+def _apt_get_chromium() -> str | None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
     if subprocess.run(install, env=env, capture_output=True).returncode != 0:

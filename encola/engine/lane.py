@@ -141,8 +141,15 @@ class LaneRun:
         try:
             if await self._db(self.lanes.abonos_to_renew, self.lane):
                 await self._db(self.lanes.create_recurrences, self.lease)  # left by a crash after an emission
-            last = await self._reconcile()
-            self.batch_size = await self._batch_limit()
+            # AFIP's batch limit is asked alongside the reconciliation, not after it: a lane starting
+            # cold would otherwise wait two AFIP round trips in a row before its first batch.
+            limit = asyncio.ensure_future(self._batch_limit())
+            try:
+                last = await self._reconcile()
+            except BaseException:
+                limit.cancel()
+                raise
+            self.batch_size = await limit
             ahead: _Sent | None = None
             while True:
                 if ahead is not None and not self.pipelining.allowed(self.lane):

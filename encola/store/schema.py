@@ -289,6 +289,9 @@ hook_events = Table(
     Index("ix_hook_events_pdv", "pdv_id", "id"),
     # Leases in force per point of sale: the claim's per-endpoint limit counts them.
     Index("ix_hook_events_locked", "locked_until", "pdv_id"),
+    # An invoice's hooks and mails (the console's invoice page, `encola invoices show`), and the
+    # foreign key's check when invoices are deleted: without it each is a scan of every event.
+    Index("ix_hook_events_invoice", "invoice_id"),
 )
 
 hook_attempts = Table(

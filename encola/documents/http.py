@@ -78,7 +78,7 @@ class RenderCache:
 class Documents:
     """The documents room's HTTP side: the links consultas answer with, and the routes that serve them."""
 
-    def __init__(self, store, public_url: str, cache_bytes: int, render_processes: int = pool.DEFAULT_PROCESSES):
+    def __init__(self, store, public_url: str, cache_bytes: int, render_processes: int):
         self.store = store
         self.public_url = public_url.rstrip("/")
         self.cache = RenderCache(cache_bytes)

@@ -26,9 +26,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
 
-DEFAULT_PROCESSES = 2
-
-
 class RenderProcessDied(Exception):
     """The render process of a call ended before answering (the pool is replaced for the next)."""
 

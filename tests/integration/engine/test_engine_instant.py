@@ -6,7 +6,6 @@ also after a crash between the emission and its creation."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import datetime
 

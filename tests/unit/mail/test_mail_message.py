@@ -67,7 +67,7 @@ def test_an_international_address_goes_as_smtputf8_with_its_subject_whole():
 
     raw = _compose(document(), ["josé@example.com"], "Mi Empresa <f@example.com>", "<x@example.com>", None, None, None)
     assert _options(raw) == ["SMTPUTF8"]
-    assert f"To: josé@example.com\r\n".encode() in raw
+    assert "To: josé@example.com\r\n".encode() in raw
     assert f"Subject: {subject(document())}\r\n".encode() in raw  # UTF-8, on one line
     ascii_only = _compose(document(), ["a@example.com"], "Ñandú <f@example.com>", "<x@example.com>", None, None, None)
     assert _options(ascii_only) == [] and message_from_bytes(ascii_only, policy=policy.default)["Subject"] == subject(document())

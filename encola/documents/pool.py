@@ -129,6 +129,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _warm() -> None:
-    """Import the renderers and their libraries, so the first real render pays only for itself."""
-    import encola.documents.render  # noqa: F401
+    """Import the renderers and their libraries and render a sample once (``sample.rehearse``), so
+    the first real render pays only for itself."""
     import encola.mail.message  # noqa: F401
+    from encola.documents.sample import rehearse
+
+    rehearse()

@@ -107,3 +107,20 @@ def _processes_marked(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def _qr_codes_cached() -> int:
+    from encola.documents.canvas import qr_png
+
+    return qr_png.cache_info().currsize
+
+
+def test_a_render_process_has_rendered_the_sample_before_its_first_real_document():
+    # The rehearsal (sample.rehearse) is submitted when the pool starts; one process takes tasks
+    # in order, so by the time it answers this call it has drawn the sample and encoded its QR.
+    pool = render_pool.RenderPool(1)
+    pool.open()
+    try:
+        assert asyncio.run(pool.run(_qr_codes_cached)) >= 1
+    finally:
+        pool.close()

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from encola.clock import Clock
-from support import EncolaProcess, SimulatorProcess, WebhookReceiver, example, factura_b, wait_until, wire
+from support import EncolaProcess, example, factura_b, wait_until, wire
 
 TODAY = Clock().today()
 CUIT = "30712345671"
@@ -19,20 +19,6 @@ ENGINE_ENV = {
     "ENCOLA_AFIP_TIMEOUT": "3s",  # unknown outcomes are settled after 3 + 5 s
     "ENCOLA_LANE_LEASE": "3s",  # a dead worker's lanes are taken over within 3 s
 }
-
-
-@pytest.fixture
-def receiver():
-    hooks = WebhookReceiver()
-    yield hooks
-    hooks.stop()
-
-
-@pytest.fixture
-def simulator(tmp_path):
-    sim = SimulatorProcess(tmp_path / "ledger.db").start()
-    yield sim
-    sim.stop()
 
 
 @pytest.fixture

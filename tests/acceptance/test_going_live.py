@@ -12,30 +12,15 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 import httpx
-import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from encola.afip import generate_test_certificate
-from support import ENCOLA, EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b
+from support import ENCOLA, EncolaProcess, factura_b
 
 CUIT = "20123456786"
 OTHER_CUIT = "30712345671"
 TODAY = datetime.now(timezone(timedelta(hours=-3))).date()
-
-
-@pytest.fixture
-def simulator(tmp_path):
-    sim = SimulatorProcess(tmp_path / "ledger.db").start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def receiver():
-    hooks = WebhookReceiver()
-    yield hooks
-    hooks.stop()
 
 
 def encola(env: dict, *args: str) -> subprocess.CompletedProcess:

@@ -14,25 +14,11 @@ import pytest
 
 from encola.clock import Clock
 from encola.domain.abono import add_months
-from support import EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, wait_until, wire
+from support import EncolaProcess, factura_b, wait_until, wire
 
 TODAY = Clock().today()
 CUIT = "30712345671"
 ENV = {"ENCOLA_AFIP_TIMEOUT": "10s", "ENCOLA_LANE_LEASE": "3s", "ENCOLA_INSTANT_DEADLINE": "4s"}
-
-
-@pytest.fixture
-def receiver():
-    hooks = WebhookReceiver()
-    yield hooks
-    hooks.stop()
-
-
-@pytest.fixture
-def simulator(tmp_path):
-    sim = SimulatorProcess(tmp_path / "ledger.db").start()
-    yield sim
-    sim.stop()
 
 
 @pytest.fixture

@@ -7,23 +7,15 @@ from __future__ import annotations
 import signal
 from collections import defaultdict
 
-import pytest
 
 from encola.clock import Clock
-from support import EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b
+from support import EncolaProcess, SimulatorProcess, factura_b
 
 TODAY = Clock().today()
 CUIT = "30712345671"
 POINTS_OF_SALE = (1, 2, 3, 4, 5, 6)
 PER_LANE = 40
 ENV = {"ENCOLA_AFIP_TIMEOUT": "3s", "ENCOLA_LANE_LEASE": "3s", "ENCOLA_AFIP_BATCH_SIZE": "10"}
-
-
-@pytest.fixture
-def receiver():
-    hooks = WebhookReceiver()
-    yield hooks
-    hooks.stop()
 
 
 def test_workers_share_lanes_and_survive_kill_9(backend, databases, tmp_path, receiver):

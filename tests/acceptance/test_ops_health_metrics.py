@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from encola.clock import Clock
-from support import EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes, wait_until
+from support import EncolaProcess, SimulatorProcess, factura_b, open_store_of_processes, wait_until
 
 TODAY = Clock().today()
 CUIT = "30712345671"
@@ -34,13 +33,6 @@ def scrape(process: EncolaProcess, **headers) -> dict:
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain")
     return samples(answer.text)
-
-
-@pytest.fixture
-def receiver():
-    hooks = WebhookReceiver()
-    yield hooks
-    hooks.stop()
 
 
 def test_metrics_follow_invoices_from_intake_to_afip_and_hooks(backend, databases, tmp_path, receiver):

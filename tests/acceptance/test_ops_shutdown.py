@@ -11,12 +11,11 @@ import time
 from collections import defaultdict
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from encola.clock import Clock
 from encola.store.schema import invoices
-from support import EncolaProcess, free_port, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes, wait_until
+from support import EncolaProcess, free_port, SimulatorProcess, factura_b, open_store_of_processes, wait_until
 
 TODAY = Clock().today()
 CUIT = "30712345671"
@@ -25,13 +24,6 @@ PER_LANE = 30
 GRACE = 10.0
 ENV = {"ENCOLA_AFIP_BATCH_SIZE": "4", "ENCOLA_SHUTDOWN_GRACE": f"{GRACE:g}s", "ENCOLA_LANE_LEASE": "5s",
        "ENCOLA_AFIP_TIMEOUT": "5s"}
-
-
-@pytest.fixture
-def receiver():
-    hooks = WebhookReceiver()
-    yield hooks
-    hooks.stop()
 
 
 def _enqueue(api: EncolaProcess, keys: dict) -> list[str]:

@@ -24,7 +24,7 @@ from encola.api.provisioning import PdvSpec, provision
 from encola.pdv_at_afip import check_at_afip, judge
 from encola.runtime import open_store
 from encola.settings import Settings
-from support import ENCOLA, SECRET_KEY, EncolaProcess, SimulatorProcess, factura_b, wait_until
+from support import ENCOLA, SECRET_KEY, EncolaProcess, factura_b, wait_until
 
 pytestmark = pytest.mark.anyio
 CUIT = "30712345671"
@@ -36,13 +36,6 @@ RECORDED = Path(__file__).parents[1] / "fixtures" / "afip_recorded" / "wsfev1_ma
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
-
-
-@pytest.fixture
-def simulator(tmp_path):
-    sim = SimulatorProcess(tmp_path / "ledger.db").start()
-    yield sim
-    sim.stop()
 
 
 def run(env: dict, *args: str) -> subprocess.CompletedProcess:

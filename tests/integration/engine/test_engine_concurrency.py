@@ -158,6 +158,9 @@ async def test_a_lane_someone_else_keeps_busy_waits_without_counting_attempts(wo
                                         drop_ratio=0.3)], indirect=True)
 async def test_lost_answers_are_reconciled_once_each_with_no_attempt_counted(world):
     store, clock, simulator, engine = world
+    # 30 % of the answers are lost at random, and the first batch AFIP accepts is lost for sure:
+    # which calls overlap (and so which get refused rather than processed) depends on timing.
+    simulator.state.faults.drop_responses = 1
     for _ in range(30):
         engine._not_before.clear()  # the lane's pause after an unknown outcome
         await engine.run_until_idle(timeout=30)
@@ -166,5 +169,11 @@ async def test_lost_answers_are_reconciled_once_each_with_no_attempt_counted(wor
         clock.advance(seconds=40)  # past the grace for a request that may still be travelling
     assert_exactly_once(store, simulator)
     assert all(i.attempts == 0 for i in invoices_of(store))
-    outcomes = Counter(a["outcome"] for i in invoices_of(store) for a in store.afip_attempts_for_invoice(i.id))
-    assert outcomes["unknown"] >= 1 and outcomes["adopted"] >= 1
+    histories = [[a["outcome"] for a in store.afip_attempts_for_invoice(i.id)] for i in invoices_of(store)]
+    lost = [history for history in histories if "unknown" in history]
+    assert any(history[-1] == "adopted" for history in lost)  # the first accepted batch, from AFIP's record
+    # Every lost answer was settled afterwards: adopted from AFIP's record, or found missing there
+    # (AFIP had refused that call) and sent again.
+    for history in lost:
+        after = history[len(history) - history[::-1].index("unknown"):]
+        assert after and after[-1] in ("adopted", "accepted"), history

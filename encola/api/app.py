@@ -18,22 +18,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from encola.api import consultas, queue_ops
+from encola.api import consultas, operator, queue_ops
 from encola.api.admin import administrar
 from encola.api.auth import authenticate, authenticate_on_loop
 from encola.api.body import BodyError, read_json_object
-from encola.api import operator
 from encola.api.envelope import error_envelope, json_response
 from encola.api.instant import InstantEmission
 from encola.api.intake import Intake
-from encola.api.servicios import Servicios
 from encola.api.limits import AbuseLimits
+from encola.api.servicios import Servicios
 from encola.clock import Clock
 from encola.console.app import Console
 from encola.documents.http import Documents
 from encola.domain.errors import Error, err
 from encola.engine.afip_health import HealthRecorder
 from encola.ops import health as ops_health
+from encola.ops.gc_freeze import freeze_startup_objects
 from encola.ops.http import RequestMetrics, ops_routes
 from encola.settings import Settings
 from encola.store.store import NewEvent, Pdv, Store
@@ -107,6 +107,7 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
             runners.append(services.dispatcher.run)
         tasks = [asyncio.create_task(run(stop)) for run in runners]
         services.documents.open()
+        freeze_startup_objects()  # see encola/ops/gc_freeze.py: the p99 of every page
         try:
             yield
         finally:

@@ -133,5 +133,7 @@ def _warm() -> None:
     the first real render pays only for itself."""
     import encola.mail.message  # noqa: F401
     from encola.documents.sample import rehearse
+    from encola.ops.gc_freeze import freeze_startup_objects
 
     rehearse()
+    freeze_startup_objects()

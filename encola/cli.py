@@ -65,6 +65,7 @@ def serve(host: str, port: int, no_engine: bool) -> None:
     """Run the API, the emission engine and the webhook dispatcher in one process."""
     from encola.api.app import create_app
     from encola.ops import serving
+    from encola.ops.gc_freeze import freeze_startup_objects
     from encola.runtime import build_services
 
     settings = _settings()
@@ -74,6 +75,7 @@ def serve(host: str, port: int, no_engine: bool) -> None:
     app = create_app(build_services(store, settings, with_engine=not no_engine))
     # X-Forwarded-For names the client (for the per-address limits) only from the proxies listed.
     proxies = settings.forwarded_allow_ips
+    freeze_startup_objects()
     # SIGTERM: stop gracefully within ENCOLA_SHUTDOWN_GRACE and exit 0 (encola/ops/serving.py).
     serving.serve(app, host, port, settings.shutdown_grace, access_log=False, log_level="warning",
                   proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
@@ -87,6 +89,7 @@ def worker(ops_host: str, ops_port: int | None) -> None:
     """Run the emission engine and the webhook dispatcher, without the API."""
     import asyncio
 
+    from encola.ops.gc_freeze import freeze_startup_objects
     from encola.runtime import build_services, run_worker
 
     settings = _settings()
@@ -98,6 +101,7 @@ def worker(ops_host: str, ops_port: int | None) -> None:
         from encola.ops.serving import ops_server
 
         services.background.append(ops_server(ops_app(store, ["engine", "dispatcher"], settings.metrics_token), ops_host, ops_port))
+    freeze_startup_objects()
     asyncio.run(run_worker(services))
 
 

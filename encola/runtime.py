@@ -17,7 +17,6 @@ from encola.clock import Clock
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
 from encola.engine.lane import LaneConfig
-from encola.ops.gc_freeze import freeze_startup_objects
 from encola.settings import Settings
 from encola.store import notify
 from encola.store.lanes import LaneStore
@@ -136,5 +135,4 @@ async def run_worker(services: Services) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runners = [*services.background, services.dispatcher.run]
-    freeze_startup_objects()  # see encola/ops/gc_freeze.py
     await asyncio.gather(*(run(stop) for run in runners))

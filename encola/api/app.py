@@ -33,7 +33,6 @@ from encola.documents.http import Documents
 from encola.domain.errors import Error, err
 from encola.engine.afip_health import HealthRecorder
 from encola.ops import health as ops_health
-from encola.ops.gc_freeze import freeze_startup_objects
 from encola.ops.http import RequestMetrics, ops_routes
 from encola.settings import Settings
 from encola.store.store import NewEvent, Pdv, Store
@@ -107,7 +106,6 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
             runners.append(services.dispatcher.run)
         tasks = [asyncio.create_task(run(stop)) for run in runners]
         services.documents.open()
-        freeze_startup_objects()  # see encola/ops/gc_freeze.py: the p99 of every page
         try:
             yield
         finally:

@@ -91,6 +91,7 @@ def scenario(bench, sim, mode, name, pdv_count, per_pdv, post_lotes) -> dict:
         bench.h.stop(worker)
         if spy:  # py-spy ends with the worker and writes its profile
             spy.wait(timeout=60)
+
     def epoch(moment) -> float:  # SQLite's raw rows hold the text, PostgreSQL's a datetime
         moment = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
         return moment.replace(tzinfo=timezone.utc).timestamp()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from encola.documents.issuer import IssuerSnapshot
@@ -73,7 +73,7 @@ def sample_invoice(items: int = 5, numero: int = 1) -> InvoiceRow:
         raise ValueError([e.text for e in validated.errors])
     invoice, totals = validated.invoice, validated.totals
     afip = afip_template(invoice, totals, _EMITTER)
-    now = datetime(2025, 6, 16, tzinfo=timezone.utc)
+    now = datetime.combine(SAMPLE_DAY, time(), timezone.utc)
     return InvoiceRow(
         id=numero, pdv_id=1, cuit=SAMPLE_CUIT, punto_venta=10, cbte_tipo=1, tipo="FACTURA A",
         external_reference="muestra", request_hash="", fecha=SAMPLE_DAY, vencimiento=invoice.vencimiento,

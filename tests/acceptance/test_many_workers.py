@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 from collections import defaultdict
 
-
 from encola.clock import Clock
 from support import EncolaProcess, SimulatorProcess, factura_b
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from encola.documents import render_a4, render_ticket  # noqa: E402
-from encola.documents.canvas import qr_png  # noqa: E402
+from encola.documents.canvas import qr_image  # noqa: E402
 from encola.documents.sample import SAMPLE_ISSUER as SNAPSHOT  # noqa: E402
 from encola.documents.sample import sample_invoice as invoice  # noqa: E402
 from encola.store.rows import InvoiceRow  # noqa: E402
@@ -42,7 +42,7 @@ def _rate(render, rows: list[InvoiceRow], seconds: float, *, fresh_qr: bool) -> 
     done, start = 0, time.process_time()
     while time.process_time() - start < seconds:
         if fresh_qr:
-            qr_png.cache_clear()
+            qr_image.cache_clear()
         render(rows[done % len(rows)], SNAPSHOT, simulated=False)
         done += 1
     return done / (time.process_time() - start)

@@ -182,6 +182,13 @@ def family(pid: int) -> list[int]:
     return [pid, *(int(child) for child in children)]
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used so far (0 when it is gone)."""
     try:
@@ -610,7 +617,7 @@ class BackendRun:
             self.results["afip_modes"] = afip_phase.run(self, bases, sim, h.quick, post)
         timer("afip")
         if "documents" in phases:
-            self.results["documents"] = asyncio.run(self.documents(bases))
+            self.results["documents"] = asyncio.run(self.documents(bases, apis))
         timer("documents")
         if "mail" in phases:
             self.results["mail"] = self.mail(sim)
@@ -814,7 +821,19 @@ class BackendRun:
         out["complete"] = count >= queued
         return out
 
-    async def documents(self, bases: list[str]) -> dict:
+    @staticmethod
+    def api_families(apis: list[Proc]) -> dict[str, int]:
+        """Each API process and its render processes, by label ("api1", "api1 render 1", …)."""
+        out = {}
+        for api in apis:
+            label = api.label.split("-", 1)[-1]
+            out[label] = api.pid
+            renders = [pid for pid in family(api.pid)[1:] if b"resource_tracker" not in _cmdline(pid)]
+            for n, pid in enumerate(renders, 1):
+                out[f"{label} render {n}"] = pid
+        return out
+
+    async def documents(self, bases: list[str], apis: list[Proc]) -> dict:
         """``comprobante_pdf_url`` of the emitted invoices (the emission phase's), 16 clients at once,
         without credentials: milliseconds to the first byte, the first time (rendered on demand) and
         again (from the API process's cache). Invoice i is always asked of API process i % n.
@@ -848,12 +867,19 @@ class BackendRun:
                     for client in clients:
                         await client.close()
 
+            spies = [self.h.profile(api, f"{self.b.name}-documents-{run}-{api.label}", 2)
+                     for api in apis] if run == "first" else []
+            meter = CpuMeter(self.api_families(apis), postgres=self.b.name == "postgresql")
             began = time.perf_counter()
             await asyncio.gather(*(one_client(i) for i in range(DOCUMENT_CLIENTS)))
             wall = time.perf_counter() - began
+            cpu = meter.per_item_ms(len(times))
+            for spy in spies:
+                if spy:
+                    spy.wait(timeout=60)
             out[run] = {"p50_ms": r(percentile(times, 50)), "p99_ms": r(percentile(times, 99)),
                         "max_ms": r(max(times)), "per_s": r(len(times) / wall), "statuses": statuses,
-                        "kib": r(statistics.mean(sizes) / 1024)}
+                        "kib": r(statistics.mean(sizes) / 1024), "cpu_ms_per_download": cpu}
         return out
 
     def mail(self, sim: Proc) -> dict:
@@ -1134,6 +1160,15 @@ def build_table(results: dict, quick: bool) -> list[list[str]]:
                                                   f"({fmt_rate(d['documents'][run]['per_s'])})"
                                                   f"{mark(d['documents'][run]['p99_ms'] < 100)}") for b in backends),
                      "p99 < 100 ms"])
+
+    def download_cpu(d):
+        cpu = d["documents"]["first"]["cpu_ms_per_download"]
+        api = sum(v for k, v in cpu.items() if k.startswith("api") and "render" not in k)
+        render = sum(v for k, v in cpu.items() if "render" in k)
+        pg = f", PostgreSQL {cpu['postgresql']:.1f}" if "postgresql" in cpu else ""
+        return f"{cpu['total']:.1f} ms (API {api:.1f}, render {render:.1f}{pg}, load {cpu['load generator']:.1f})"
+    rows.append(["first download: CPU per download, all processes", *(cell(b, download_cpu) for b in backends),
+                 "p50 ≈ 16 × this ÷ cores"])
     sizes = sorted({s for b in backends if isinstance(results.get(b), dict) and "dequeue" in results[b]
                     for s in results[b]["dequeue"]["sizes"]}, key=int)
     for size in sizes:

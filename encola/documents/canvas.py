@@ -7,10 +7,10 @@ build) in Windows-1252, which has every Spanish letter and the "—" of the simu
 from __future__ import annotations
 
 import functools
-import io
 
 import zxingcpp
-from fpdf import FPDF
+from fpdf import FPDF, image_parsing
+from fpdf.util import escape_parens
 from PIL import Image
 
 from encola.documents.text import ENCODING, printable
@@ -59,8 +59,21 @@ class Canvas(FPDF):
             x = x + width - w
         elif align == "C":
             x = x + (width - w) / 2
-        self.text(x, top + self.font_size * 0.78, text)
+        self.show(x, top + self.font_size * 0.78, text)
         return w
+
+    def show(self, x: float, baseline: float, text: str) -> None:
+        """``text`` (already printable) from ``x`` on ``baseline``: what fpdf2's ``text()`` writes
+        for a standard font, without its per-call checks (for encodings, page, underline, text
+        shaping), which made up most of a render's text cost; a document draws a hundred or more
+        strings. ``test_canvas`` holds this to the bytes ``text()`` writes."""
+        if not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+        shown = (f"BT {x * self.k:.2f} {(self.h - baseline) * self.k:.2f} Td "
+                 f"({escape_parens(text.encode(ENCODING).decode('latin-1'))}) Tj ET")
+        if self.fill_color != self.text_color:
+            shown = f"q {self.text_color.serialize().lower()} {shown} Q"
+        self._out(shown)
 
     def line_height(self, factor: float = 1.25) -> float:
         return self.font_size * factor
@@ -104,12 +117,24 @@ class Canvas(FPDF):
     def width(self, text: str) -> float:
         """The width of ``text`` (already printable) in the current font: the standard fonts' metrics,
         summed directly (fpdf2's ``get_string_width`` is general and several times slower)."""
-        widths = self.current_font.cw
-        return sum(map(widths.__getitem__, text.encode(ENCODING).decode("latin-1"))) * self.font_size_pt * 0.001 / self.k
+        return sum(map(_widths(self.current_font.fontkey).__getitem__, text)) * self.font_size_pt * 0.001 / self.k
 
     def qr(self, url: str, x: float, top: float, size: float) -> None:
-        """The QR of ``url``, quiet zone included, as a 1-bit image one pixel per module."""
-        self.image(io.BytesIO(qr_png(url)), x=x, y=top, w=size, h=size)
+        """The QR of ``url``, quiet zone included, one pixel per module, kept Flate-compressed.
+
+        A grey image, not a 1-bit one: fpdf2 transcodes 1-bit images to CCITT G4 through libtiff
+        on every render, which cost more than encoding the QR, and its Flate option for them
+        writes CCITT's parameters beside Flate's data (the QR no longer decodes). A grey image of
+        black and white modules compresses as small, and at zlib's level 1 ten times faster than
+        at its default (0.04 against 0.45 ms; 1.2 against 0.9 KiB). fpdf2 reads that level from a
+        module setting: it is set for this call only (a logo keeps the default)."""
+        level, image_parsing.SETTINGS.compression_level = image_parsing.SETTINGS.compression_level, 1
+        self.set_image_filter("FlateDecode")
+        try:
+            self.image(qr_image(url), x=x, y=top, w=size, h=size)
+        finally:
+            self.set_image_filter("AUTO")  # the logo: a JPEG is kept as it is
+            image_parsing.SETTINGS.compression_level = level
     def mark_banner(self, x: float, top: float, width: float, size: float = 9, text: str = SIMULATOR_MARK) -> float:
         """The mark of a CAE without fiscal validity on a red band; returns its height."""
         height = size * PT * 1.7
@@ -126,9 +151,27 @@ class Canvas(FPDF):
         self.set_dash_pattern()
 
 
+@functools.lru_cache(maxsize=None)
+def _widths(fontkey: str) -> dict[str, int]:
+    """A standard font's widths by the character as drawn (every Windows-1252 character): its
+    metrics are indexed by the Latin-1 byte, so "—" would otherwise need an encode per string."""
+    from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+
+    metrics = CORE_FONTS_CHARWIDTHS[fontkey]
+    table = {}
+    for byte in range(256):
+        try:
+            char = bytes([byte]).decode(ENCODING)
+        except UnicodeDecodeError:
+            continue  # the five bytes Windows-1252 leaves undefined
+        table[char] = metrics[chr(byte)]
+    return table
+
+
 @functools.lru_cache(maxsize=256)
-def qr_png(url: str) -> bytes:
-    """The QR of ``url`` (error level M, quiet zone of 4 modules), as a 1-bit PNG, one pixel per module.
+def qr_image(url: str) -> Image.Image:
+    """The QR of ``url`` (error level M, quiet zone of 4 modules), as a black-and-white image, one
+    pixel per module.
 
     Encoded by zxing-cpp (C++): a pure-Python encoder (segno, even with its mask fixed) took
     about 4 of the ~7 ms an A4 cost on a cache miss; zxing-cpp takes well under one, mask
@@ -139,9 +182,7 @@ def qr_png(url: str) -> bytes:
     symbol = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     pixels = memoryview(symbol.to_image(scale=1, add_quiet_zones=True))
     height, width = pixels.shape[:2]
-    buffer = io.BytesIO()
-    Image.frombytes("L", (width, height), pixels.tobytes()).convert("1").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return Image.frombytes("L", (width, height), pixels.tobytes())
 
 
 def _fit(pdf: Canvas, text: str, width: float) -> int:

@@ -110,9 +110,9 @@ def _processes_marked(marker: str) -> list[int]:
 
 
 def _qr_codes_cached() -> int:
-    from encola.documents.canvas import qr_png
+    from encola.documents.canvas import qr_image
 
-    return qr_png.cache_info().currsize
+    return qr_image.cache_info().currsize
 
 
 def test_a_render_process_has_rendered_the_sample_before_its_first_real_document():

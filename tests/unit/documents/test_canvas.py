@@ -1,0 +1,61 @@
+"""The canvas's own text drawing and widths against fpdf2's: the same bytes, the same measures.
+
+``Canvas.show`` writes text without fpdf2's per-call checks, and ``Canvas.width`` sums the standard
+fonts' metrics itself; both are only worth having while they give exactly what fpdf2 gives. A new
+fpdf2 that writes text differently fails here, not in a buyer's PDF reader.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encola.documents.canvas import BLACK, GREY, RED, Canvas
+from encola.documents.text import ENCODING
+
+# Every character the standard fonts can draw in Windows-1252, "(", ")" and "\" included.
+DRAWABLE = st.characters(
+    codec=ENCODING, exclude_categories=("Cc", "Cs"), exclude_characters="\r\n\t"
+)
+STYLES = st.tuples(
+    st.sampled_from([6.5, 8, 11, 40]), st.booleans(), st.booleans(), st.sampled_from([BLACK, GREY, RED, (255, 255, 255)])
+)
+
+
+def page_contents(draw) -> bytes:
+    pdf = Canvas(210, 297, created=datetime(2026, 11, 28, tzinfo=timezone.utc), title="t", author="a")
+    pdf.add_page()
+    draw(pdf)
+    return bytes(pdf.pages[1].contents)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    runs=st.lists(st.tuples(STYLES, st.text(DRAWABLE, min_size=1, max_size=40)), min_size=1, max_size=6),
+    fill=st.sampled_from([None, (215, 215, 215), RED]),
+    x=st.floats(0, 200), baseline=st.floats(0, 290),
+)
+def test_show_writes_the_bytes_fpdf2s_text_writes(runs, fill, x, baseline):
+    def drawing(write):
+        def draw(pdf: Canvas) -> None:
+            if fill is not None:
+                pdf.set_fill_color(*fill)
+            for (size, bold, italic, color), text in runs:
+                pdf.style(size, bold=bold, italic=italic, color=color)
+                write(pdf, text)
+        return draw
+
+    ours = page_contents(drawing(lambda pdf, text: pdf.show(x, baseline, text)))
+    theirs = page_contents(drawing(lambda pdf, text: pdf.text(x, baseline, text)))
+    assert ours == theirs
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(DRAWABLE, max_size=60), size=st.sampled_from([6.5, 8, 11]), bold=st.booleans(), italic=st.booleans())
+def test_width_is_fpdf2s_width_of_the_same_text(text, size, bold, italic):
+    pdf = Canvas(210, 297, created=datetime(2026, 11, 28, tzinfo=timezone.utc), title="t", author="a")
+    pdf.add_page()
+    pdf.style(size, bold=bold, italic=italic)
+    assert abs(pdf.width(text) - pdf.get_string_width(text)) < 1e-9

@@ -26,6 +26,13 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
 
+# Render processes run below their API process (Linux schedules a process and the children it
+# spawned as one group, so this orders them within it): a burst of first downloads takes what CPU
+# is left, and the API process's own requests — intake, health checks, cached downloads, the
+# hand-off of each render — are not queued behind whole renders.
+RENDER_NICENESS = 5
+
+
 class RenderProcessDied(Exception):
     """The render process of a call ended before answering (the pool is replaced for the next)."""
 
@@ -75,7 +82,7 @@ class RenderPool:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="encola-render")
         executor = ProcessPoolExecutor(
             max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_die_with_parent, initargs=(os.getpid(),),
+            initializer=_initialize, initargs=(os.getpid(),),
         )
         for _ in range(self.processes):  # start every process now, not with the first renders
             executor.submit(_warm)
@@ -101,6 +108,12 @@ def _stop(executor: Executor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:  # a render in flight is not waited for
         process.terminate()
+
+
+def _initialize(parent: int) -> None:
+    """In each render process, first thing: a lower priority, and an end with its parent."""
+    os.nice(RENDER_NICENESS)
+    _die_with_parent(parent)
 
 
 def _die_with_parent(parent: int) -> None:

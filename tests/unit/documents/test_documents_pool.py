@@ -124,3 +124,17 @@ def test_a_render_process_has_rendered_the_sample_before_its_first_real_document
         assert asyncio.run(pool.run(_qr_codes_cached)) >= 1
     finally:
         pool.close()
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_render_processes_run_below_the_process_that_started_them():
+    pool = render_pool.RenderPool(1)
+    pool.open()
+    try:
+        expected = min(os.nice(0) + render_pool.RENDER_NICENESS, 19)
+        assert asyncio.run(pool.run(_niceness)) == expected
+    finally:
+        pool.close()

@@ -127,7 +127,8 @@ class Canvas(FPDF):
         writes CCITT's parameters beside Flate's data (the QR no longer decodes). A grey image of
         black and white modules compresses as small, and at zlib's level 1 ten times faster than
         at its default (0.04 against 0.45 ms; 1.2 against 0.9 KiB). fpdf2 reads that level from a
-        module setting: it is set for this call only (a logo keeps the default)."""
+        module setting: it is set for this call only (a logo keeps the default; a process renders
+        one document at a time, see pool.py)."""
         level, image_parsing.SETTINGS.compression_level = image_parsing.SETTINGS.compression_level, 1
         self.set_image_filter("FlateDecode")
         try:
@@ -135,6 +136,7 @@ class Canvas(FPDF):
         finally:
             self.set_image_filter("AUTO")  # the logo: a JPEG is kept as it is
             image_parsing.SETTINGS.compression_level = level
+
     def mark_banner(self, x: float, top: float, width: float, size: float = 9, text: str = SIMULATOR_MARK) -> float:
         """The mark of a CAE without fiscal validity on a red band; returns its height."""
         height = size * PT * 1.7

@@ -130,11 +130,12 @@ class Canvas(FPDF):
         module setting: it is set for this call only (a logo keeps the default; a process renders
         one document at a time, see pool.py)."""
         level, image_parsing.SETTINGS.compression_level = image_parsing.SETTINGS.compression_level, 1
+        image_filter = self.image_cache.image_filter  # the logo's: a JPEG is kept as it is
         self.set_image_filter("FlateDecode")
         try:
             self.image(qr_image(url), x=x, y=top, w=size, h=size)
         finally:
-            self.set_image_filter("AUTO")  # the logo: a JPEG is kept as it is
+            self.set_image_filter(image_filter)
             image_parsing.SETTINGS.compression_level = level
 
     def mark_banner(self, x: float, top: float, width: float, size: float = 9, text: str = SIMULATOR_MARK) -> float:

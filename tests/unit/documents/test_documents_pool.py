@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 
 import pytest
 
@@ -47,6 +49,117 @@ def test_a_dead_process_fails_its_call_and_the_next_call_gets_a_new_pool():
         pool.close()
 
 
+def _spin(seconds: float) -> float:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return seconds
+
+
+def _fail(text: str) -> None:
+    raise ValueError(text)
+
+
+def _unpicklable():
+    return lambda: None
+
+
+def test_a_failing_call_raises_its_own_exception_and_the_process_goes_on():
+    pool = render_pool.RenderPool(1)
+    pool.open()
+    try:
+        pid = asyncio.run(pool.run(_pid))
+        with pytest.raises(ValueError, match="mal dato"):
+            asyncio.run(pool.run(_fail, "mal dato"))
+        with pytest.raises(RuntimeError, match="pickle"):
+            asyncio.run(pool.run(_unpicklable))
+        assert asyncio.run(pool.run(_pid)) == pid  # the same process: nothing was replaced
+    finally:
+        pool.close()
+
+
+def test_a_call_cancelled_mid_render_never_answers_the_next_one():
+    """Its answer would still come: the process is replaced, and the next call gets its own."""
+    pool = render_pool.RenderPool(1)
+    pool.open()
+
+    async def scenario():
+        first = await pool.run(_pid)
+        slow = asyncio.ensure_future(pool.run(_spin, 0.5))
+        await asyncio.sleep(0.1)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        return first, await pool.run(_double, 4), await pool.run(_pid)
+
+    try:
+        first, doubled, second = asyncio.run(scenario())
+        assert doubled == 8
+        assert second != first
+    finally:
+        pool.close()
+
+
+def test_calls_beyond_the_processes_wait_their_turn_and_a_cancelled_wait_takes_nothing():
+    pool = render_pool.RenderPool(1)
+    pool.open()
+
+    async def scenario():
+        busy = asyncio.ensure_future(pool.run(_spin, 0.3))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.ensure_future(pool.run(_double, 1))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        results = await asyncio.gather(busy, *(pool.run(_double, n) for n in range(5)))
+        return waiting.cancelled(), results
+
+    try:
+        cancelled, results = asyncio.run(scenario())
+        assert cancelled
+        assert results == [0.3, 0, 2, 4, 6, 8]
+    finally:
+        pool.close()
+
+
+def test_calls_from_two_event_loops_at_once_share_the_processes():
+    """The API's loop and another (a worker's mail sender, a test) may call at the same time."""
+    pool = render_pool.RenderPool(1)
+    pool.open()
+    results: dict[str, list] = {}
+
+    def calls(name: str, base: int) -> None:
+        async def many():
+            return await asyncio.gather(*(pool.run(_double, base + n) for n in range(20)))
+
+        results[name] = asyncio.run(many())
+
+    try:
+        threads = [threading.Thread(target=calls, args=(name, base)) for name, base in (("a", 0), ("b", 100))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert results == {"a": [2 * n for n in range(20)], "b": [2 * (100 + n) for n in range(20)]}
+    finally:
+        pool.close()
+
+
+def test_closing_the_pool_fails_the_calls_still_waiting():
+    pool = render_pool.RenderPool(1)
+    pool.open()
+
+    async def scenario():
+        busy = asyncio.ensure_future(pool.run(_spin, 0.5))
+        waiting = asyncio.ensure_future(pool.run(_double, 1))
+        await asyncio.sleep(0.1)
+        pool.close()
+        return await asyncio.gather(busy, waiting, return_exceptions=True)
+
+    busy, waiting = asyncio.run(scenario())
+    assert isinstance(busy, render_pool.RenderProcessDied)
+    assert isinstance(waiting, render_pool.RenderProcessDied)
+
+
 def test_zero_processes_renders_in_one_thread_of_this_process():
     pool = render_pool.RenderPool(0)
     pool.open()
@@ -61,10 +174,15 @@ def test_the_last_user_closing_stops_the_processes():
     pool.open()
     pool.open()
     asyncio.run(pool.run(_double, 1))
+    processes = [worker.process for worker in pool._workers]
     pool.close()
-    assert pool._executor is not None  # one user left
+    assert pool.running  # one user left
+    assert all(process.is_alive() for process in processes)
     pool.close()
-    assert pool._executor is None
+    assert not pool.running
+    for process in processes:
+        process.join(10)
+        assert not process.is_alive()
 
 
 def test_the_setting():

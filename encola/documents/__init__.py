@@ -41,7 +41,7 @@ and the store side (``encola/store/documents.py``: issuer versions, the link key
 
 Modules: ``model`` (the :class:`Document` built once from the row: lines, IVA by rate, totals,
 asociados, período, leyendas, moneda), ``a4`` and ``ticket`` (layouts, no arithmetic),
-``canvas`` (fpdf2 set up for determinism, text wrapping, the QR encoded by zxing-cpp),
+``canvas`` (fpdf2 set up for determinism, text wrapping, the QR encoded by zint),
 ``text`` (1.234,56 and dd/mm/aaaa), ``labels`` (the Spanish words for the stored codes).
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-import zxingcpp
+import zint
 from fpdf import FPDF, image_parsing
 from fpdf.util import escape_parens
 from PIL import Image
@@ -176,16 +176,25 @@ def qr_image(url: str) -> Image.Image:
     """The QR of ``url`` (error level M, quiet zone of 4 modules), as a black-and-white image, one
     pixel per module.
 
-    Encoded by zxing-cpp (C++): a pure-Python encoder (segno, even with its mask fixed) took
-    about 4 of the ~7 ms an A4 cost on a cache miss; zxing-cpp takes well under one, mask
-    scoring included, and chooses the same mask for the same URL every time (documents stay
-    byte-for-byte deterministic). Cached by URL: an invoice's QR never changes, and the A4 and
-    the ticket of one invoice (or a document rendered again) share it.
+    Encoded by zint (C), which chooses the mask the standard way, by scoring all eight, and always
+    the same one for the same URL, so documents stay byte-for-byte deterministic. Its fast mode
+    segmentation writes the whole URL in byte mode: AFIP's URLs are Base64 after a fixed prefix,
+    so the optimised segmentation gave no smaller symbol (the same version for 199 sample
+    invoices) and cost 60 % more. In instructions per QR (valgrind): 2.3 M, against 5.5 M through
+    zxing-cpp (which encodes with zint too, then reads the symbol back). Cached by URL:
+    an invoice's QR never changes, and its A4 and ticket (or a document rendered again) share it.
     """
-    symbol = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    pixels = memoryview(symbol.to_image(scale=1, add_quiet_zones=True))
-    height, width = pixels.shape[:2]
-    return Image.frombytes("L", (width, height), pixels.tobytes())
+    symbol = zint.Symbol()
+    symbol.symbology = zint.Symbology.QRCODE
+    symbol.option_1 = 2  # error correction level M
+    symbol.input_mode = zint.InputMode.FAST
+    symbol.encode(url)
+    symbol.scale = 0.5  # one pixel per module
+    symbol.output_options = zint.OutputOptions.BARCODE_QUIET_ZONES
+    symbol.buffer()
+    pixels = memoryview(symbol.bitmap)  # rows × columns × RGB, black or white
+    height, width, _ = pixels.shape
+    return Image.frombytes("L", (width, height), pixels.tobytes()[::3])
 
 
 def _fit(pdf: Canvas, text: str, width: float) -> int:

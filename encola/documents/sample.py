@@ -1,7 +1,7 @@
 """A sample emitted invoice, made by encola's own domain code, and a rehearsal that renders it.
 
 A fresh render process pays, on its first document, for what fpdf2 and Pillow load lazily (font
-metrics, image codecs) and for zxing-cpp's first encode: tens of milliseconds that the first
+metrics, image codecs) and for zint's first encode: tens of milliseconds that the first
 buyers after a restart would wait for. ``rehearse`` renders the sample's A4 and ticket once when
 the process starts (``pool.py``). ``benchmarks/documents.py`` measures renders with the same
 invoices.

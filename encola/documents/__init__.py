@@ -36,8 +36,9 @@ Interface (others wire it into HTTP, the store and mail; keep this shape)::
   (invoice id, kind) instead of stored. ``benchmarks/documents.py`` measures the cost.
 - Issuer fields that are None are left out of the document, never printed as "None".
 
-The HTTP side (``http``: download links with HMAC tokens, the buyer's page, the render cache)
-and the store side (``encola/store/documents.py``: issuer versions, the link key) wire it in.
+The HTTP side (``http``: download links with HMAC tokens, the buyer's page, the render cache),
+the render processes (``pool``; ``stored``: a render process reads the invoice it renders) and
+the store side (``encola/store/documents.py``: issuer versions, the link key) wire it in.
 
 Modules: ``model`` (the :class:`Document` built once from the row: lines, IVA by rate, totals,
 asociados, período, leyendas, moneda), ``a4`` and ``ticket`` (layouts, no arithmetic),

@@ -27,9 +27,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from encola.documents import labels, pool
+from encola.documents import labels, pool, stored
 from encola.documents.links import PATH, TOKEN_LENGTH, Links, valid
-from encola.documents.render import filename, render_a4, render_ticket
+from encola.documents.render import RENDERERS, filename
 from encola.documents.text import amount, day
 from encola.store.documents import EmittedDocument
 
@@ -37,7 +37,6 @@ log = logging.getLogger("encola.documents")
 MAX_ID = 2**31 - 1  # the invoices' INTEGER key
 _ID = re.compile(r"[1-9][0-9]{0,9}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{%d}" % TOKEN_LENGTH)
-RENDERERS = {"a4": render_a4, "ticket": render_ticket}
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the link is the credential: never pass it on
@@ -83,8 +82,10 @@ class Documents:
         self.public_url = public_url.rstrip("/")
         self.cache = RenderCache(cache_bytes)
         self._links: Links | None = None
-        self._rendering: dict[tuple[int, str], asyncio.Future] = {}  # renders in flight
+        self._rendering: dict[tuple[int, str], asyncio.Future] = {}  # renders in flight, by (id, file name)
         self._renderer = pool.shared(render_processes)  # see encola/documents/pool.py
+        # Where render processes read the invoice themselves (stored.py); None: read here.
+        self._database_url = stored.shareable_url(store.engine.url) if render_processes > 0 else None
         self._opened = False
 
     def open(self) -> None:
@@ -142,34 +143,33 @@ class Documents:
             cached = self.cache.get((invoice_id, kind))
             if cached is not None and cached[0] == name:
                 return pdf_response(*cached)
-        document = await run_in_threadpool(self.store.emitted_document, invoice_id)
-        if document is None:
-            return not_found()
-        kind = next((k for k in RENDERERS if filename(document.row, k) == name), None)
-        if kind is None:
-            return not_found()
-        return pdf_response(name, await self._render(document, kind))
+        if self._database_url is not None:
+            job = functools.partial(stored.render_stored, self._database_url, invoice_id, name)
+        else:
+            job = functools.partial(stored.render_named, await run_in_threadpool(self.store.emitted_document, invoice_id), name)
+        pdf = await self._render(invoice_id, name, job)
+        return not_found() if pdf is None else pdf_response(name, pdf)
 
-    async def _render(self, document: EmittedDocument, kind: str) -> bytes:
-        """The document's bytes: from the cache, from a render in flight, or rendered now.
+    async def _render(self, invoice_id: int, name: str, job) -> bytes | None:
+        """The document's bytes: from a render in flight, or rendered now by ``job`` (None: there is
+        no such document). Kept in the cache by (invoice id, kind).
 
         The render is a task of its own: a client that goes away does not cancel it for the others."""
-        key = (document.row.id, kind)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached[1]
+        key = (invoice_id, name)
         task = self._rendering.get(key)
         if task is None:
-            render = functools.partial(RENDERERS[kind], document.row, document.issuer, afip_env=document.afip_env)
-            task = asyncio.ensure_future(self._renderer.run(render))
+            task = asyncio.ensure_future(self._renderer.run(job))
             self._rendering[key] = task
-            task.add_done_callback(lambda done: self._rendered(key, filename(document.row, kind), done))
-        return await asyncio.shield(task)
+            task.add_done_callback(lambda done: self._rendered(key, done))
+        rendered = await asyncio.shield(task)
+        return None if rendered is None else rendered[1]
 
-    def _rendered(self, key: tuple[int, str], name: str, task: asyncio.Future) -> None:
+    def _rendered(self, key: tuple[int, str], task: asyncio.Future) -> None:
         self._rendering.pop(key, None)
-        if not task.cancelled() and task.exception() is None:
-            self.cache.put(key, name, task.result())
+        if not task.cancelled() and task.exception() is None and task.result() is not None:
+            invoice_id, name = key
+            kind, pdf = task.result()
+            self.cache.put((invoice_id, kind), name, pdf)
 
     async def _page(self, invoice_id: int) -> Response:
         document = await run_in_threadpool(self.store.emitted_document, invoice_id)

@@ -327,6 +327,7 @@ def _die_with_parent(parent: int) -> None:
 def _warm() -> None:
     """Import the renderers and their libraries and render a sample once (``sample.rehearse``), so
     the first real render pays only for itself."""
+    import encola.documents.stored  # noqa: F401 — and the store's modules, for first downloads
     import encola.mail.message  # noqa: F401
     from encola.documents.sample import rehearse
     from encola.ops.gc_freeze import freeze_startup_objects

@@ -29,3 +29,6 @@ def filename(row: InvoiceRow, kind: str) -> str:
     tipo = "_".join(re.sub(r"[^A-Za-z0-9 ]", "", row.tipo).split())
     suffix = "" if kind == "a4" else "_ticket"
     return f"{tipo}_{row.punto_venta:05d}-{(row.numero or 0):08d}{suffix}.pdf"
+
+
+RENDERERS = {"a4": render_a4, "ticket": render_ticket}

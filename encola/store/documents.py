@@ -111,9 +111,14 @@ class DocumentQueries:
         """The emitted invoice ``invoice_id`` with the issuer version it was emitted under; None for
         any other invoice (queued, errored, deleted, unknown)."""
         with self.reading() as connection:
-            found = connection.execute(_EMITTED_DOCUMENT, {"invoice_id": invoice_id}).first()
-        if found is None or found.issuer_snapshot is None:
-            return None
-        issuer = IssuerSnapshot.from_json(json.loads(found.issuer_snapshot))
-        return EmittedDocument(InvoiceRow.from_row(found), issuer, found.afip_env or "simulador")
+            return read_emitted_document(connection, invoice_id)
 
+
+def read_emitted_document(connection: Connection, invoice_id: int) -> EmittedDocument | None:
+    """``Store.emitted_document`` on a connection of one's own: render processes read the invoice
+    they render themselves (``encola/documents/stored.py``)."""
+    found = connection.execute(_EMITTED_DOCUMENT, {"invoice_id": invoice_id}).first()
+    if found is None or found.issuer_snapshot is None:
+        return None
+    issuer = IssuerSnapshot.from_json(json.loads(found.issuer_snapshot))
+    return EmittedDocument(InvoiceRow.from_row(found), issuer, found.afip_env or "simulador")

@@ -154,3 +154,36 @@ def test_the_pdvs_lookup_never_reads_the_logo(store, engine):
     assert statements and not any("logo" in s for s in statements)
     with engine.connect() as connection:
         assert len(connection.execute(select(text("logo")).select_from(text("pdvs"))).scalar_one()) == 1003
+
+
+def test_a_render_process_reads_the_invoice_it_renders_by_its_file_name(store, engine):
+    """encola/documents/stored.py: what the API sends a render process is the invoice id and the
+    file name; the process opens the database itself. Only that invoice's own names render."""
+    from encola.documents import filename
+    from encola.documents.stored import render_stored, shareable_url
+
+    seller = make_pdv(store)
+    invoice_id = emit(store, seller, "ref-render")
+    seller.submit("ref-not-yet")
+    [queued] = store.search_by_external_reference(seller.pdv.id, "ref-not-yet", 0, 1).rows
+    url = shareable_url(engine.url)
+    row = store.emitted_document(invoice_id).row
+
+    kind, pdf = render_stored(url, invoice_id, filename(row, "ticket"))
+    assert kind == "ticket" and pdf.startswith(b"%PDF-")
+    assert render_stored(url, invoice_id, filename(row, "a4"))[0] == "a4"
+    assert render_stored(url, invoice_id, "FACTURA_B_00099-00000001.pdf") is None
+    assert render_stored(url, queued.id, filename(queued, "a4")) is None
+    assert render_stored(url, invoice_id + 1000, filename(row, "a4")) is None
+
+
+def test_an_in_memory_database_is_not_shared_with_render_processes():
+    from sqlalchemy.engine import make_url
+
+    from encola.documents.stored import shareable_url
+
+    assert shareable_url(make_url("sqlite://")) is None
+    assert shareable_url(make_url("sqlite:///:memory:")) is None
+    assert shareable_url(make_url("sqlite:///file:x?mode=memory&uri=true")) is None
+    assert shareable_url(make_url("sqlite:////tmp/encola.db")) == "sqlite:////tmp/encola.db"
+    assert shareable_url(make_url("postgresql+psycopg://u:secreto@127.0.0.1/db")) == "postgresql+psycopg://u:secreto@127.0.0.1/db"

@@ -10,10 +10,14 @@ import functools
 
 import zint
 from fpdf import FPDF, image_parsing
+from fpdf.drawing_primitives import convert_to_device_color
 from fpdf.util import escape_parens
 from PIL import Image
 
+from encola.documents import fpdf_output
 from encola.documents.text import ENCODING, printable
+
+fpdf_output.install()
 
 PT = 25.4 / 72  # one point in mm
 SIMULATOR_MARK = "SIN VALIDEZ FISCAL — SIMULADOR"
@@ -43,11 +47,23 @@ class Canvas(FPDF):
         self._style = None
 
     def style(self, size: float, bold: bool = False, italic: bool = False, color=BLACK) -> None:
+        """Helvetica at ``size`` points, in ``color``. A font already used in the document is
+        switched to by setting what fpdf2's ``set_font`` sets, without its checks (a document
+        switches fifty times or more); ``test_canvas`` holds the two to the same bytes."""
         key = (size, bold, italic, color)
-        if key != self._style:
-            self.set_font("Helvetica", ("B" if bold else "") + ("I" if italic else ""), size)
-            self.set_text_color(*color)
-            self._style = key
+        if key == self._style:
+            return
+        emphasis = ("B" if bold else "") + ("I" if italic else "")
+        font = self.fonts.get("helvetica" + emphasis)
+        if font is None:
+            self.set_font("Helvetica", emphasis, size)  # its first use registers it
+        elif font is not self.current_font or self.font_size_pt != size:
+            self.font_family, self.font_style, self.font_size_pt = "helvetica", emphasis, size
+            self.current_font = font
+            self.current_font_is_set_on_page = False
+        if self._style is None or color != self._style[3]:
+            self.text_color = _device_color(color)
+        self._style = key
 
     def put(self, x: float, top: float, text: str, *, align: str = "L", width: float = 0) -> float:
         """``text`` on one line whose top is ``top``; ``align`` within [x, x + width]. Returns its width."""
@@ -152,6 +168,11 @@ class Canvas(FPDF):
         self.set_dash_pattern(dash=0.8, gap=0.6)
         self.line(x1, y, x2, y)
         self.set_dash_pattern()
+
+
+@functools.lru_cache(maxsize=None)
+def _device_color(color: tuple[int, int, int]):
+    return convert_to_device_color(*color)  # frozen: one per colour serves every document
 
 
 @functools.lru_cache(maxsize=None)

@@ -5,24 +5,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 # Helvetica is one of PDF's 14 standard fonts: every reader has it, nothing is embedded, and
 # with WinAnsiEncoding (Windows-1252) it has "—", "“", "º" and every Spanish letter.
 ENCODING = "windows-1252"
-_PRECISION = 60
+_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # room for any stored amount's digits
+_STEPS = {places: Decimal(1).scaleb(-places) for places in range(13)}
+_ARGENTINE = str.maketrans(",.", ".,")  # 1,234.56 → 1.234,56
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 def amount(value: Decimal, places: int = 2) -> str:
     """``value`` rounded half-even to ``places`` decimals in the Argentine form: 1.234.567,89."""
-    with localcontext() as context:
-        context.prec = _PRECISION
-        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    sign = "-" if rounded < 0 else ""
-    whole, _, fraction = f"{abs(rounded):f}".partition(".")
-    grouped = f"{int(whole):,}".replace(",", ".")
-    return f"{sign}{grouped},{fraction}" if places > 0 else sign + grouped
+    step = _STEPS.get(places) or Decimal(1).scaleb(-places)
+    rounded = value.quantize(step, context=_CONTEXT)
+    if not rounded:
+        rounded = abs(rounded)  # never "-0,00"
+    return f"{rounded:,f}".translate(_ARGENTINE)
 
 
 def number(value: Decimal, min_places: int = 2, max_places: int = 6) -> str:

@@ -59,3 +59,45 @@ def test_width_is_fpdf2s_width_of_the_same_text(text, size, bold, italic):
     pdf.add_page()
     pdf.style(size, bold=bold, italic=italic)
     assert abs(pdf.width(text) - pdf.get_string_width(text)) < 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(runs=st.lists(st.tuples(STYLES, st.text(DRAWABLE, min_size=1, max_size=10)), min_size=1, max_size=12))
+def test_style_switches_fonts_and_colours_as_fpdf2s_set_font_does(runs):
+    def ours(pdf: Canvas) -> None:
+        for (size, bold, italic, color), text in runs:
+            pdf.style(size, bold=bold, italic=italic, color=color)
+            pdf.text(10, 20, text)
+
+    def theirs(pdf: Canvas) -> None:
+        for (size, bold, italic, color), text in runs:
+            pdf.set_font("Helvetica", ("B" if bold else "") + ("I" if italic else ""), size)
+            pdf.set_text_color(*color)
+            pdf.text(10, 20, text)
+
+    assert page_contents(ours) == page_contents(theirs)
+
+
+def test_fpdf2s_serialisation_remembered_gives_fpdf2s_own_bytes():
+    """encola/documents/fpdf_output.py against fpdf2's own, on real invoices of every layout."""
+    from dataclasses import replace
+    from io import BytesIO
+
+    from PIL import Image
+
+    from encola.documents import fpdf_output, render_a4, render_ticket
+    from encola.documents.sample import SAMPLE_ISSUER, sample_invoice
+
+    logo = BytesIO()
+    Image.new("RGBA", (120, 40), (20, 90, 160, 200)).save(logo, "PNG")
+    issuer = replace(SAMPLE_ISSUER, logo=logo.getvalue())
+    rows = [sample_invoice(5, 1), sample_invoice(130, 2)]
+
+    def documents() -> list[bytes]:
+        return [render(row, who, simulated=simulated) for row in rows for who in (SAMPLE_ISSUER, issuer)
+                for simulated in (False, True) for render in (render_a4, render_ticket)]
+
+    ours = documents()
+    with fpdf_output.original():
+        theirs = documents()
+    assert ours == theirs

@@ -24,8 +24,25 @@ BOX = 14.0  # the letter box
 
 
 def render(doc: Document) -> bytes:
+    try:
+        return _render(doc, pages=1)
+    except _MorePages:  # a long invoice: again, with fpdf2 filling in the page count
+        return _render(doc, pages=None)
+
+
+class _MorePages(Exception):
+    """The invoice does not fit on the one page it was drawn for."""
+
+
+def _render(doc: Document, pages: int | None) -> bytes:
+    """The A4, its footers saying "Pág. n/``pages``"; ``None``: fpdf2 fills the count in at the end.
+
+    Most invoices fit on one page, and writing "Pág. 1/1" as plain text costs a twentieth of what
+    fpdf2's cell() with its page-count placeholder costs; a longer invoice gives up at its second
+    page and is drawn again the general way."""
     pdf = Canvas(WIDTH, HEIGHT, created=doc.created, title=f"{doc.tipo} {doc.comprobante_nro}", author=doc.issuer.razon_social)
     pdf.alias_nb_pages("{nb}")
+    pdf.pages_known = pages
     columns = _columns(doc)
     y = _page(pdf, doc, columns)
     pdf.style(TABLE_SIZE)
@@ -49,6 +66,8 @@ def render(doc: Document) -> bytes:
 
 def _page(pdf: Canvas, doc: Document, columns) -> float:
     """A new page with everything that repeats; returns where the items start."""
+    if pdf.pages_known is not None and pdf.page_no() >= pdf.pages_known:
+        raise _MorePages
     pdf.add_page()
     if doc.simulated:
         _watermark(pdf, doc.mark.text)
@@ -211,8 +230,11 @@ def _footer(pdf: Canvas, doc: Document) -> None:
     pdf.put(RIGHT - 26, top + 4, doc.cae)
     pdf.put(RIGHT - 26, top + 9, day(doc.cae_vencimiento))
     pdf.style(8)
-    pdf.set_xy(RIGHT - 62, top + 14.5)
-    pdf.cell(30, 4, f"Pág. {pdf.page_no()}/{{nb}}")  # cell() fills in the page count
+    if pdf.pages_known is not None:  # where cell() below puts its text
+        pdf.show(RIGHT - 62 + pdf.c_margin, top + 16.5 + 0.3 * pdf.font_size, f"Pág. {pdf.page_no()}/{pdf.pages_known}")
+    else:
+        pdf.set_xy(RIGHT - 62, top + 14.5)
+        pdf.cell(30, 4, f"Pág. {pdf.page_no()}/{{nb}}")  # cell() fills in the page count
     if doc.simulated:
         pdf.style(8, bold=True, color=RED)
         for i, line in enumerate(pdf.wrap(f"{doc.mark.text}. {doc.mark.note}", RIGHT - x - 64)):

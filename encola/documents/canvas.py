@@ -45,6 +45,7 @@ class Canvas(FPDF):
         self.set_lang("es-AR")
         self.set_line_width(0.2)
         self._style = None
+        self.pages_known: int | None = None  # the layout's page count, when it is known beforehand
 
     def style(self, size: float, bold: bool = False, italic: bool = False, color=BLACK) -> None:
         """Helvetica at ``size`` points, in ``color``. A font already used in the document is

@@ -92,7 +92,8 @@ class Documents:
         """Start the render processes with the server, so the first downloads don't wait for them."""
         if not self._opened:
             self._opened = True
-            self._renderer.open()
+            warmups = [] if self._database_url is None else [(stored.connect, (self._database_url,))]
+            self._renderer.open(*warmups)
 
     def close(self) -> None:
         if self._opened:

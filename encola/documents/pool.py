@@ -63,11 +63,17 @@ class RenderPool:
         self._idle: list[_Worker] = []
         self._waiting: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = collections.deque()
         self._thread: ThreadPoolExecutor | None = None
+        self._warmups: list[tuple[Callable[..., Any], tuple]] = []
 
-    def open(self) -> None:
-        """One more user; the first starts the processes (they warm up in the background)."""
+    def open(self, *warmups: tuple[Callable[..., Any], tuple]) -> None:
+        """One more user; the first starts the processes (they warm up in the background).
+
+        ``warmups``: (function, args) pairs every process started from now on runs once, after
+        its rehearsal, before its first call, such as opening the database the downloads read
+        (a process started earlier, for another user, runs them on its first call instead)."""
         with self._lock:
             self._users += 1
+            self._warmups += [w for w in warmups if w not in self._warmups]
             self._start()
 
     def close(self) -> None:
@@ -126,7 +132,7 @@ class RenderPool:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encola-render")
             return
         for _ in range(self.processes):
-            worker = _Worker.spawn()
+            worker = _Worker.spawn(self._warmups)
             self._workers.add(worker)
             self._idle.append(worker)
 
@@ -154,7 +160,7 @@ class RenderPool:
         (died, or its call was cancelled mid-way) is stopped and replaced."""
         if not answered:
             worker.stop()
-            replacement = _Worker.spawn()
+            replacement = _Worker.spawn(self._warmups)
             with self._lock:
                 replaced = worker in self._workers
                 if replaced:
@@ -193,10 +199,12 @@ class _Worker:
         self.sock = sock
 
     @classmethod
-    def spawn(cls) -> _Worker:
+    def spawn(cls, warmups: list[tuple[Callable[..., Any], tuple]]) -> _Worker:
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()  # a socket pair on POSIX; only its descriptors are used
-        process = context.Process(target=_serve, args=(theirs, os.getpid()), name="encola-render", daemon=True)
+        process = context.Process(
+            target=_serve, args=(theirs, os.getpid(), list(warmups)), name="encola-render", daemon=True
+        )
         process.start()
         theirs.close()
         sock = socket.socket(fileno=os.dup(ours.fileno()))
@@ -257,14 +265,20 @@ def _fail(future: asyncio.Future, error: BaseException) -> None:
 # --- in the render process ------------------------------------------------------------------------
 
 
-def _serve(connection, parent: int) -> None:
-    """A render process's life: lower priority, an end with its parent, a rehearsal, then calls."""
+def _serve(connection, parent: int, warmups: list[tuple[Callable[..., Any], tuple]]) -> None:
+    """A render process's life: lower priority, an end with its parent, a rehearsal and its
+    users' warm-ups, then calls."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
     os.nice(RENDER_NICENESS)
     _die_with_parent(parent)
     sock = socket.socket(fileno=os.dup(connection.fileno()))
     connection.close()
     _warm()
+    for function, args in warmups:
+        try:
+            function(*args)
+        except Exception:  # noqa: BLE001 — the first real call meets the problem and reports it
+            pass
     while True:
         payload = _receive(sock)
         if payload is None:

@@ -36,12 +36,22 @@ def shareable_url(url: URL) -> str | None:
 def render_stored(database_url: str, invoice_id: int, name: str) -> tuple[str, bytes] | None:
     """In a render process: (kind, PDF) of the document called ``name`` of the emitted invoice
     ``invoice_id``; None when there is none (the invoice is not emitted, or has no such file)."""
+    return render_named(_read(database_url, invoice_id), name)
+
+
+def connect(database_url: str) -> None:
+    """A render process's warm-up (``pool.RenderPool.open``): open its connection and prepare the
+    lookup before the first buyer asks. Lazily, a PostgreSQL connection and the statement's first
+    compilation made each process's first download the slowest of a benchmark run."""
+    _read(database_url, 0)
+
+
+def _read(database_url: str, invoice_id: int) -> EmittedDocument | None:
     engine = _engines.get(database_url)
     if engine is None:
         engine = _engines[database_url] = make_engine(database_url)
     with engine.connect() as connection, connection.begin():
-        document = read_emitted_document(connection, invoice_id)
-    return render_named(document, name)
+        return read_emitted_document(connection, invoice_id)
 
 
 def render_named(document: EmittedDocument | None, name: str) -> tuple[str, bytes] | None:

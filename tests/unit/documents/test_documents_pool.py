@@ -256,3 +256,34 @@ def test_render_processes_run_below_the_process_that_started_them():
         assert asyncio.run(pool.run(_niceness)) == expected
     finally:
         pool.close()
+
+
+_WARMED: list = []
+
+
+def _warm_with(value: str) -> None:
+    _WARMED.append(value)
+
+
+def _warmed() -> tuple[int, list]:
+    _spin(0.2)  # held long enough for the other call to take the other process
+    return os.getpid(), list(_WARMED)
+
+
+def test_every_process_runs_its_users_warm_ups_before_its_first_call_replacements_too():
+    pool = render_pool.RenderPool(2)
+    pool.open((_warm_with, ("base de datos",)))
+
+    async def each_process():
+        return dict(await asyncio.gather(pool.run(_warmed), pool.run(_warmed)))
+
+    try:
+        first = asyncio.run(each_process())
+        assert len(first) == 2 and all(warmed == ["base de datos"] for warmed in first.values())
+        with pytest.raises(render_pool.RenderProcessDied):
+            asyncio.run(pool.run(_die))
+        after = asyncio.run(each_process())
+        assert len(after) == 2 and set(after) != set(first)  # one of them is the replacement
+        assert all(warmed == ["base de datos"] for warmed in after.values())
+    finally:
+        pool.close()

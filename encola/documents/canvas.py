@@ -88,8 +88,9 @@ class Canvas(FPDF):
             self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
         shown = (f"BT {x * self.k:.2f} {(self.h - baseline) * self.k:.2f} Td "
                  f"({escape_parens(text.encode(ENCODING).decode('latin-1'))}) Tj ET")
-        if self.fill_color != self.text_color:
-            shown = f"q {self.text_color.serialize().lower()} {shown} Q"
+        text_color = self.text_color
+        if self.fill_color != text_color:
+            shown = f"q {_color_operator(text_color)} {shown} Q"
         self._out(shown)
 
     def line_height(self, factor: float = 1.25) -> float:
@@ -174,6 +175,11 @@ class Canvas(FPDF):
 @functools.lru_cache(maxsize=None)
 def _device_color(color: tuple[int, int, int]):
     return convert_to_device_color(*color)  # frozen: one per colour serves every document
+
+
+@functools.lru_cache(maxsize=None)
+def _color_operator(color) -> str:
+    return color.serialize().lower()  # as text() writes a text colour that is not the fill's
 
 
 @functools.lru_cache(maxsize=None)

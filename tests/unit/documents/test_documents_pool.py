@@ -14,6 +14,15 @@ from encola.documents import pool as render_pool
 from encola.settings import Settings, SettingsError
 
 
+@pytest.fixture
+def pool():
+    """A pool of one render process, closed after the test."""
+    made = render_pool.RenderPool(1)
+    made.open()
+    yield made
+    made.close()
+
+
 def _pid() -> int:
     return os.getpid()
 
@@ -64,24 +73,17 @@ def _unpicklable():
     return lambda: None
 
 
-def test_a_failing_call_raises_its_own_exception_and_the_process_goes_on():
-    pool = render_pool.RenderPool(1)
-    pool.open()
-    try:
-        pid = asyncio.run(pool.run(_pid))
-        with pytest.raises(ValueError, match="mal dato"):
-            asyncio.run(pool.run(_fail, "mal dato"))
-        with pytest.raises(RuntimeError, match="pickle"):
-            asyncio.run(pool.run(_unpicklable))
-        assert asyncio.run(pool.run(_pid)) == pid  # the same process: nothing was replaced
-    finally:
-        pool.close()
+def test_a_failing_call_raises_its_own_exception_and_the_process_goes_on(pool):
+    pid = asyncio.run(pool.run(_pid))
+    with pytest.raises(ValueError, match="mal dato"):
+        asyncio.run(pool.run(_fail, "mal dato"))
+    with pytest.raises(RuntimeError, match="pickle"):
+        asyncio.run(pool.run(_unpicklable))
+    assert asyncio.run(pool.run(_pid)) == pid  # the same process: nothing was replaced
 
 
-def test_a_call_cancelled_mid_render_never_answers_the_next_one():
+def test_a_call_cancelled_mid_render_never_answers_the_next_one(pool):
     """Its answer would still come: the process is replaced, and the next call gets its own."""
-    pool = render_pool.RenderPool(1)
-    pool.open()
 
     async def scenario():
         first = await pool.run(_pid)
@@ -92,18 +94,12 @@ def test_a_call_cancelled_mid_render_never_answers_the_next_one():
             await slow
         return first, await pool.run(_double, 4), await pool.run(_pid)
 
-    try:
-        first, doubled, second = asyncio.run(scenario())
-        assert doubled == 8
-        assert second != first
-    finally:
-        pool.close()
+    first, doubled, second = asyncio.run(scenario())
+    assert doubled == 8
+    assert second != first
 
 
-def test_calls_beyond_the_processes_wait_their_turn_and_a_cancelled_wait_takes_nothing():
-    pool = render_pool.RenderPool(1)
-    pool.open()
-
+def test_calls_beyond_the_processes_wait_their_turn_and_a_cancelled_wait_takes_nothing(pool):
     async def scenario():
         busy = asyncio.ensure_future(pool.run(_spin, 0.3))
         await asyncio.sleep(0.05)
@@ -113,18 +109,13 @@ def test_calls_beyond_the_processes_wait_their_turn_and_a_cancelled_wait_takes_n
         results = await asyncio.gather(busy, *(pool.run(_double, n) for n in range(5)))
         return waiting.cancelled(), results
 
-    try:
-        cancelled, results = asyncio.run(scenario())
-        assert cancelled
-        assert results == [0.3, 0, 2, 4, 6, 8]
-    finally:
-        pool.close()
+    cancelled, results = asyncio.run(scenario())
+    assert cancelled
+    assert results == [0.3, 0, 2, 4, 6, 8]
 
 
-def test_calls_from_two_event_loops_at_once_share_the_processes():
+def test_calls_from_two_event_loops_at_once_share_the_processes(pool):
     """The API's loop and another (a worker's mail sender, a test) may call at the same time."""
-    pool = render_pool.RenderPool(1)
-    pool.open()
     results: dict[str, list] = {}
 
     def calls(name: str, base: int) -> None:
@@ -133,21 +124,15 @@ def test_calls_from_two_event_loops_at_once_share_the_processes():
 
         results[name] = asyncio.run(many())
 
-    try:
-        threads = [threading.Thread(target=calls, args=(name, base)) for name, base in (("a", 0), ("b", 100))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert results == {"a": [2 * n for n in range(20)], "b": [2 * (100 + n) for n in range(20)]}
-    finally:
-        pool.close()
+    threads = [threading.Thread(target=calls, args=(name, base)) for name, base in (("a", 0), ("b", 100))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == {"a": [2 * n for n in range(20)], "b": [2 * (100 + n) for n in range(20)]}
 
 
-def test_closing_the_pool_fails_the_calls_still_waiting():
-    pool = render_pool.RenderPool(1)
-    pool.open()
-
+def test_closing_the_pool_fails_the_calls_still_waiting(pool):
     async def scenario():
         busy = asyncio.ensure_future(pool.run(_spin, 0.5))
         waiting = asyncio.ensure_future(pool.run(_double, 1))

@@ -139,6 +139,8 @@ class RenderPool:
     async def _acquire(self) -> _Worker:
         loop = asyncio.get_running_loop()
         with self._lock:
+            if not self._running:  # closed since this call started it
+                raise RenderProcessDied("el generador de PDF se detuvo")
             if self._idle:
                 return self._idle.pop()
             future = loop.create_future()

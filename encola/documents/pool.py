@@ -162,6 +162,9 @@ class RenderPool:
         (died, or its call was cancelled mid-way) is stopped and replaced."""
         if not answered:
             worker.stop()
+            with self._lock:
+                if worker not in self._workers:  # the pool was closed meanwhile: nothing to replace
+                    return
             replacement = _Worker.spawn(self._warmups)
             with self._lock:
                 replaced = worker in self._workers

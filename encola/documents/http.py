@@ -8,7 +8,8 @@ not emitted, a file name that is not the invoice's — is a plain 404 that says 
 token is checked before the database is asked (see ``links.py``).
 
 Documents are rendered on demand, in render processes shared with the mail (``pool.py``; the
-event loop keeps serving, and renders run on every core), and kept in a per-process LRU cache of
+event loop keeps serving, and renders run on every core), which read the invoice themselves
+(``stored.py``: this process sends the id and the file name), and kept in a per-process LRU cache of
 bytes (``ENCOLA_DOCUMENT_CACHE_MB``): an emitted invoice never changes, and the issuer version and AFIP environment it was emitted under are stored with it, so
 its document is the same bytes every time. Concurrent requests for one document share one render.
 """

@@ -52,16 +52,21 @@ def test_a_thousand_wrong_credentials_get_429_after_twenty_and_never_a_5xx(throt
     def attempt(i: int) -> httpx.Response:
         path = NUEVO if i % 2 else CONSULTA
         body = factura_b(bad_keys(i), reference=f"bad-{i}", fecha=TODAY, punto_venta=10) if i % 2 else consulta(bad_keys(i))
-        return throttled.post(path, body)
+        return client.post(f"{throttled.base}/app/api/v2/{path}", json=body)
 
-    with ThreadPoolExecutor(8) as pool:
+    # One client with kept-alive connections: a new one per request made the thousand take over
+    # half a minute, and more than the limit's one-minute window on a loaded machine.
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(attempt, range(1000)))
+    windows = int((time.monotonic() - started) // 60) + 1  # the count starts afresh each minute
     statuses = [a.status_code for a in answers]
     assert all(s < 500 for s in statuses), sorted(set(statuses))
     refused = [a for a in answers if a.status_code == 200]
     assert all(a.json()["error_details"][0]["code"] == "TFC-1005" for a in refused)
-    assert len(refused) <= 20 + 8  # the threshold, plus what was in flight when it was reached
-    assert statuses.count(429) >= 1000 - 28
+    # The threshold, plus what was in flight when it was reached, per window.
+    assert len(refused) <= (20 + 8) * windows
+    assert statuses.count(429) >= 1000 - (20 + 8) * windows
     assert_tf_429(next(a for a in answers if a.status_code == 429), "TFC-1019")
     # Locked out: even the right credentials are not looked at from this address.
     locked = throttled.post(CONSULTA, consulta(throttled.keys))

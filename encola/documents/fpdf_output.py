@@ -6,8 +6,9 @@ That reflection, done afresh for a dozen objects per document, was about a tenth
 render. ``install`` replaces the two steps with versions that remember, per class and set of
 instance attributes, which names ``dir`` gave (sorted, as ``dir`` sorts them) minus those fpdf2
 would drop by name anyway, and each name's CamelCase. Values are still read and serialised by
-fpdf2's own ``build_obj_dict``, so the output is byte for byte fpdf2's; ``test_fpdf_output`` holds
-it to that on real invoices. Objects without an instance ``__dict__`` go the original way.
+fpdf2's own ``build_obj_dict``, so the output is byte for byte fpdf2's; a test in
+``tests/unit/documents/test_canvas.py`` holds it to that on real invoices. Objects without an
+instance ``__dict__`` go the original way.
 
 In instructions (valgrind), a fresh 5-item A4: 19.7 M → 18.2 M.
 """

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,6 +25,16 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ENCOLA = [sys.executable, "-m", "encola.cli"]
 # One secret key for every encola process of a test run (processes sharing a database must agree).
 SECRET_KEY = Fernet.generate_key().decode()
+
+# One HTTP client for the tests' plain requests. ``httpx.post()`` builds a client per call, and with
+# it an SSL context from the CA bundle: 30–60 ms on a slow host, which thousands of requests make
+# into minutes of CI. Each request still opens its own connection (no keep-alive), so a test that
+# stops a server meets a refused connection, never a stale pooled one; and no cookies are kept, so
+# one test's session never rides along on another's request.
+HTTP = httpx.Client(
+    limits=httpx.Limits(max_keepalive_connections=0),
+    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+)
 
 
 def open_store_of_processes(database_url: str):
@@ -235,7 +246,7 @@ class EncolaProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"encola exited: {self.process.stderr.read().decode()}")
             try:
-                if httpx.get(self.base + "/health", timeout=1).status_code == 200:
+                if HTTP.get(self.base + "/health", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -260,7 +271,7 @@ class EncolaProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"encola worker exited: {self.process.stderr.read().decode()}")
             try:
-                if httpx.get(f"http://127.0.0.1:{ops_port}/readyz", timeout=1).status_code == 200:
+                if HTTP.get(f"http://127.0.0.1:{ops_port}/readyz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -278,7 +289,7 @@ class EncolaProcess:
 
     def post(self, path: str, body, *, raw: bytes | None = None, headers: dict | None = None) -> httpx.Response:
         content = raw if raw is not None else json.dumps(body).encode("utf-8")
-        return httpx.post(
+        return HTTP.post(
             f"{self.base}/app/api/v2/{path}",
             content=content,
             headers={"Content-Type": "application/json", **(headers or {})},
@@ -309,7 +320,7 @@ class SimulatorProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"afip-sim exited: {self.process.stderr.read().decode()}")
             try:
-                httpx.get(self.base + "/_sim/faults", timeout=1)
+                HTTP.get(self.base + "/_sim/faults", timeout=1)
                 return self
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -321,10 +332,10 @@ class SimulatorProcess:
             self.process.wait()
 
     def faults(self, **values) -> dict:
-        return httpx.post(self.base + "/_sim/faults", json=values, timeout=10).json()
+        return HTTP.post(self.base + "/_sim/faults", json=values, timeout=10).json()
 
     def comprobantes(self) -> list[dict]:
-        return httpx.get(self.base + "/_sim/comprobantes", timeout=10).json()
+        return HTTP.get(self.base + "/_sim/comprobantes", timeout=10).json()
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):

@@ -15,7 +15,7 @@ import pytest
 from console_session import ConsoleSession, create_operator
 from encola.afip import generate_test_certificate
 from encola.clock import Clock
-from support import EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes, wait_until, wire
+from support import HTTP, EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes, wait_until, wire
 
 TODAY = Clock().today()
 FUTURE = TODAY + timedelta(days=30)
@@ -362,9 +362,7 @@ def test_each_operator_sees_only_their_workspaces_points_of_sale_and_audit(serve
 
 
 def test_actions_need_a_session(server):
-    import httpx
-
-    answer = httpx.post(f"{server.base}/console/puntos-de-venta/1/credenciales", data={"csrf_token": "x"})
+    answer = HTTP.post(f"{server.base}/console/puntos-de-venta/1/credenciales", data={"csrf_token": "x"})
     assert answer.status_code == 401
-    assert httpx.get(f"{server.base}/console/auditoria").status_code == 303
+    assert HTTP.get(f"{server.base}/console/auditoria").status_code == 303
 

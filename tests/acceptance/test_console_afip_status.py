@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from console_session import ConsoleSession, create_operator
 from encola.afip import generate_test_certificate
 from encola.clock import Clock
-from support import EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes
+from support import HTTP, EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes
 
 TODAY = Clock().today()
 CUIT_A = "30712345674"
@@ -112,4 +111,4 @@ def test_the_live_fragment_and_the_windows_answer(server):
         assert session.get("/console/afip", ventana="nada").status_code == 200
     finally:
         session.close()
-    assert httpx.get(f"{server.base}/console/afip", follow_redirects=False).status_code == 303
+    assert HTTP.get(f"{server.base}/console/afip", follow_redirects=False).status_code == 303

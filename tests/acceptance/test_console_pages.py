@@ -10,11 +10,10 @@ import re
 import time
 from datetime import date, timedelta
 
-import httpx
 import pytest
 
 from console_helpers import ConsoleClient, create_operator
-from support import EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes
+from support import HTTP, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes
 
 pytestmark = pytest.mark.postgres
 
@@ -178,7 +177,7 @@ def test_an_emitted_invoice_shows_its_request_cae_documents_afip_attempts_and_ho
     assert "A-HOY" in text and "Consumidor Final" in text  # the request as received
     assert "Hook «emitido»" in text and "<td>200</td>" in text and " ms</td>" in text
     pdf = re.search(r'href="([^"]+\.pdf)"', text).group(1)
-    assert httpx.get(pdf, timeout=30).content.startswith(b"%PDF")  # the buyer's public link works
+    assert HTTP.get(pdf, timeout=30).content.startswith(b"%PDF")  # the buyer's public link works
     assert "Intentos ante AFIP" in text
     if hasattr(store, "afip_attempts_for_invoice") and store.afip_attempts_for_invoice(number):
         assert "FECAESolicitar" in text

@@ -18,7 +18,7 @@ from PIL import Image
 
 from encola.clock import Clock
 from encola.documents import links as document_links
-from support import RENDER_PROCESSES, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text
+from support import HTTP, RENDER_PROCESSES, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes, pdf_text
 
 pytestmark = pytest.mark.postgres
 
@@ -94,7 +94,7 @@ def invoice(server, receiver) -> dict:
 
 
 def get(url: str) -> httpx.Response:
-    return httpx.get(url, timeout=30)  # no credentials of any kind
+    return HTTP.get(url, timeout=30)  # no credentials of any kind
 
 
 # --- the links ---------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_no_path_under_comprobantes_is_a_server_error(server, invoice, first, se
     _, invoice_id, token, _ = invoice["comprobante_pdf_url"].rsplit("/", 3)
     segments = [first, token if keep_token else second] + ([] if third is None else [third])
     path = "/comprobantes/" + "/".join(quote(segment, safe="") for segment in segments)
-    answer = httpx.get(server.base + path, timeout=30)
+    answer = HTTP.get(server.base + path, timeout=30)
     assert answer.status_code in (200, 404), (path, answer.status_code)
     if answer.status_code == 200:  # only the invoice's own page and files
         assert segments[0] == invoice_id and segments[1] == token

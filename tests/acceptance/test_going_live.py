@@ -11,12 +11,11 @@ import signal
 import subprocess
 from datetime import datetime, timedelta, timezone
 
-import httpx
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from encola.afip import generate_test_certificate
-from support import ENCOLA, EncolaProcess, factura_b
+from support import HTTP, ENCOLA, EncolaProcess, factura_b
 
 CUIT = "20123456786"
 OTHER_CUIT = "30712345671"
@@ -48,7 +47,7 @@ def test_from_a_new_cuit_to_the_first_invoice(backend, databases, simulator, rec
     assert again.returncode != 0 and "not overwriting" in again.stderr  # a key is never overwritten
 
     # 2. The simulator's WSASS signs it (AFIP's does the same for homologación).
-    signed = httpx.post(simulator.base + "/_sim/wsass", content=csr_file.read_bytes(), timeout=10)
+    signed = HTTP.post(simulator.base + "/_sim/wsass", content=csr_file.read_bytes(), timeout=10)
     assert signed.status_code == 200
     crt = certs / "encola-prueba.crt"
     crt.write_bytes(signed.content)

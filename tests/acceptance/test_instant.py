@@ -231,6 +231,7 @@ def test_an_abonos_next_recurrence_is_queued_on_its_date_once_the_previous_is_em
     stopped = server.post("facturacion/eliminar_encolado", {**server.keys, "external_reference": "abono-1"}).json()
     assert stopped["procesados_cant"] == 1
     assert [c["status"] for c in by_reference(server, "abono-1")] == ["EMITIDO"]
+    receiver.wait_for("abono-1", "eliminado")  # hooks are delivered after the answer, not before
     assert Counter(h.body["evento"] for h in receiver.for_reference("abono-1")) == Counter(encolado=1, emitido=1, eliminado=1)
 
 

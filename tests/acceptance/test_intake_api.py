@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from encola.clock import Clock
-from support import EncolaProcess, WebhookReceiver, example, factura_b, wire
+from support import HTTP, EncolaProcess, WebhookReceiver, example, factura_b, wire
 
 CUIT = "30712345674"  # valid check digit
 OTHER_CUIT = "20111111112"
@@ -182,11 +182,9 @@ def test_missing_blocks_and_unreadable_values_are_reported_together_and_nothing_
 
 
 def test_unknown_routes_and_methods_answer_with_envelopes(server):
-    import httpx
-
     missing = server.post("facturacion/no_existe", {})
     assert missing.status_code == 404 and missing.json()["error"] == "S"
-    wrong = httpx.get(server.base + "/app/api/v2/facturacion/nuevo_encola")
+    wrong = HTTP.get(server.base + "/app/api/v2/facturacion/nuevo_encola")
     assert wrong.status_code == 405 and wrong.json()["error_details"][0]["code"] == "TFC-1011"
 
 
@@ -307,9 +305,7 @@ def test_the_test_event_reaches_the_pdvs_url(server, receiver):
 
 
 def test_openapi_is_served_and_the_root_is_the_consoles_login(server):
-    import httpx
-
-    page = httpx.get(server.base + "/", follow_redirects=True)  # operators log in (docs/console.md)
+    page = HTTP.get(server.base + "/", follow_redirects=True)  # operators log in (docs/console.md)
     assert page.url.path == "/console/login" and "30712345674" not in page.text
-    spec = httpx.get(server.base + "/openapi.json").json()
+    spec = HTTP.get(server.base + "/openapi.json").json()
     assert "/app/api/v2/facturacion/nuevo_encola" in spec["paths"]

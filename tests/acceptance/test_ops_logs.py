@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from encola.clock import Clock
-from support import ENCOLA, EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes
+from support import HTTP, ENCOLA, EncolaProcess, SimulatorProcess, WebhookReceiver, factura_b, open_store_of_processes
 
 TODAY = Clock().today()
 CUIT = "30712345671"
@@ -72,7 +72,7 @@ def _wait_healthy(base: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+            if HTTP.get(base + "/healthz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.1)

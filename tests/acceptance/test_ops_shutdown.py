@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from encola.clock import Clock
 from encola.store.schema import invoices
-from support import EncolaProcess, free_port, SimulatorProcess, factura_b, open_store_of_processes, wait_until
+from support import HTTP, EncolaProcess, free_port, SimulatorProcess, factura_b, open_store_of_processes, wait_until
 
 TODAY = Clock().today()
 CUIT = "30712345671"
@@ -58,7 +58,7 @@ def _terminate_mid_batch(process: EncolaProcess, simulator: SimulatorProcess) ->
 
 def _ready(port: int) -> dict | None:
     try:
-        answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+        answer = HTTP.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
     except httpx.HTTPError:
         return None
     return answer.json() if answer.status_code == 200 else None

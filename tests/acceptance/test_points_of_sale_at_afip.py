@@ -24,7 +24,7 @@ from encola.api.provisioning import PdvSpec, provision
 from encola.pdv_at_afip import check_at_afip, judge
 from encola.runtime import open_store
 from encola.settings import Settings
-from support import ENCOLA, SECRET_KEY, EncolaProcess, factura_b, wait_until
+from support import HTTP, ENCOLA, SECRET_KEY, EncolaProcess, factura_b, wait_until
 
 pytestmark = pytest.mark.anyio
 CUIT = "30712345671"
@@ -61,7 +61,7 @@ def test_pdv_create_registers_at_the_simulator_process_and_invoices_are_emitted(
     assert done.returncode == 0, done.stderr
     keys = json.loads(done.stdout)
     assert "registered at the AFIP simulator" in done.stderr
-    listed = httpx.get(simulator.base + "/_sim/puntos_venta", params={"cuit": CUIT}).json()
+    listed = HTTP.get(simulator.base + "/_sim/puntos_venta", params={"cuit": CUIT}).json()
     assert listed == [{"cuit": int(CUIT), "punto_venta": 12, "emision_tipo": "CAE", "bloqueado": False, "fch_baja": None}]
     again = pdv_create(server.env, CUIT, 12)  # fresh keys; the simulator's registry is left as it is
     assert again.returncode == 0 and "already registered" in again.stderr
@@ -129,7 +129,7 @@ def test_afips_recorded_list_of_points_of_sale_is_judged_as_encola_would():
 async def test_the_simulator_process_enforces_points_of_sale_and_rules_per_cuit(simulator):
     cuit, other = int(CUIT), int(OTHER_CUIT)
     for who, nro in ((cuit, 1), (cuit, 2), (other, 8)):
-        httpx.post(simulator.base + "/_sim/puntos_venta", json={"cuit": who, "punto_venta": nro}).raise_for_status()
+        HTTP.post(simulator.base + "/_sim/puntos_venta", json={"cuit": who, "punto_venta": nro}).raise_for_status()
     async with httpx.AsyncClient() as http:
         ep = AfipEndpoints.for_simulator(simulator.base)
         mine = AfipClient(http, ep, Credentials(*obtain_blocking(simulator.base, cuit, "Empresa")), cuit)
@@ -171,7 +171,7 @@ def test_the_afip_check_asks_fe_param_get_ptos_venta_with_the_cuits_certificate(
     cert, key = obtain_blocking(simulator.base, int(CUIT), "Empresa")
     store.save_credentials(CUIT, cert.decode(), key.decode(), only_if_missing=False)
     for nro, extra in ((5, {}), (6, {"bloqueado": True}), (9, {"emision_tipo": "CAEA"})):
-        httpx.post(simulator.base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": nro, **extra}).raise_for_status()
+        HTTP.post(simulator.base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": nro, **extra}).raise_for_status()
     found = check_at_afip(store, settings, CUIT, 5)
     assert found.ok and "found at AFIP" in found.message
     missing = check_at_afip(store, settings, CUIT, 7)  # the stored ticket is reused: no second login

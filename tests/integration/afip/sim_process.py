@@ -11,6 +11,8 @@ import time
 
 import httpx
 
+from support import HTTP
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -35,7 +37,7 @@ class SimProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"simulator exited: {self.proc.stderr.read().decode()}")
             try:
-                httpx.get(self.base_url + "/_sim/faults", timeout=0.5)
+                HTTP.get(self.base_url + "/_sim/faults", timeout=0.5)
                 return
             except httpx.HTTPError:
                 time.sleep(0.05)
@@ -45,7 +47,7 @@ class SimProcess:
     def register_points_of_sale(self, cuit: int, numbers) -> None:
         """Register CAE points of sale, as ARCA's "ABM de puntos de venta" would (10005/11002 otherwise)."""
         for nro in numbers:
-            answer = httpx.post(self.base_url + "/_sim/puntos_venta", json={"cuit": cuit, "punto_venta": nro}, timeout=5)
+            answer = HTTP.post(self.base_url + "/_sim/puntos_venta", json={"cuit": cuit, "punto_venta": nro}, timeout=5)
             answer.raise_for_status()
 
     def kill9(self) -> None:

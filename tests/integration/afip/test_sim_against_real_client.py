@@ -25,6 +25,7 @@ from encola.afip import (
     Tributo,
 )
 from encola.certificates.simulator import obtain_blocking
+from support import HTTP
 from sim_process import SimProcess
 
 pytestmark = pytest.mark.anyio
@@ -72,7 +73,7 @@ async def http():
 
 @pytest.fixture
 async def afip(sim, http):
-    httpx.post(sim.base_url + "/_sim/faults", json={"down": False, "latency_ms": 0, "drop_responses": 0, "reject_next": 0})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"down": False, "latency_ms": 0, "drop_responses": 0, "reject_next": 0})
     return AfipClient(http, AfipEndpoints.for_simulator(sim.base_url), Credentials(*_CERT), CUIT, ticket_cache=_TICKETS,
                       timeouts=AfipTimeouts(connect=2, wsaa_read=5, wsfe_read=5))
 
@@ -239,27 +240,27 @@ async def test_consulta_returns_what_was_authorized(afip):
 async def test_dropped_response_is_a_connection_error_and_consulta_finds_it(sim, afip):
     pv = pto_vta()
     await afip.wsaa.ticket(CUIT)
-    httpx.post(sim.base_url + "/_sim/faults", json={"drop_responses": 1})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"drop_responses": 1})
     with pytest.raises(AfipConnectionError):
         await afip.request_cae(pv, 1, [factura_a(1)])
-    assert httpx.get(sim.base_url + "/_sim/faults").json()["drop_responses"] == 0
+    assert HTTP.get(sim.base_url + "/_sim/faults").json()["drop_responses"] == 0
     stored = await afip.consult(pv, 1, 1)
     assert stored is not None and len(stored.cae) == 14
     assert await afip.last_authorized(pv, 1) == 1
 
 
 async def test_down_answers_http_503_until_it_comes_back(sim, afip):
-    httpx.post(sim.base_url + "/_sim/faults", json={"down": True})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"down": True})
     with pytest.raises(AfipHttpError) as info:
         await afip.last_authorized(1, 1)
     assert info.value.status_code == 503
-    httpx.post(sim.base_url + "/_sim/faults", json={"down": False})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"down": False})
     assert (await afip.dummy()).ok
 
 
 async def test_reject_next_rejects_valid_comprobantes_with_an_unforeseeable_code(sim, afip):
     pv = pto_vta()
-    httpx.post(sim.base_url + "/_sim/faults", json={"reject_next": 1})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"reject_next": 1})
     result = await afip.request_cae(pv, 1, [factura_a(1), factura_a(2)])
     first, second = result.details
     assert isinstance(first, Rejected) and first.codes == (10015,)
@@ -272,26 +273,26 @@ async def test_latency_delays_every_answer_without_blocking_others(sim, afip):
     import anyio
 
     await afip.wsaa.ticket(CUIT)
-    httpx.post(sim.base_url + "/_sim/faults", json={"latency_ms": 300})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"latency_ms": 300})
     started = time.monotonic()
     async with anyio.create_task_group() as tg:
         for _ in range(10):
             tg.start_soon(afip.dummy)
     elapsed = time.monotonic() - started
-    httpx.post(sim.base_url + "/_sim/faults", json={"latency_ms": 0})
+    HTTP.post(sim.base_url + "/_sim/faults", json={"latency_ms": 0})
     assert 0.3 <= elapsed < 1.5
 
 
 async def test_fault_endpoint_keeps_fields_left_out_and_refuses_nonsense(sim, afip):
-    httpx.post(sim.base_url + "/_sim/faults", json={"latency_ms": 5})
-    state = httpx.post(sim.base_url + "/_sim/faults", json={"reject_next": 2}).json()
+    HTTP.post(sim.base_url + "/_sim/faults", json={"latency_ms": 5})
+    state = HTTP.post(sim.base_url + "/_sim/faults", json={"reject_next": 2}).json()
     assert state == {"down": False, "latency_ms": 5, "drop_responses": 0, "reject_next": 2}
-    assert httpx.post(sim.base_url + "/_sim/faults", json={"latency_ms": -1}).status_code == 400
+    assert HTTP.post(sim.base_url + "/_sim/faults", json={"latency_ms": -1}).status_code == 400
 
 
 async def test_comprobantes_endpoint_lists_authorized_ones(sim, afip):
     pv = pto_vta()
     [accepted] = (await afip.request_cae(pv, 1, [factura_a(1)])).details
-    listed = [c for c in httpx.get(sim.base_url + "/_sim/comprobantes").json() if c["pto_vta"] == pv]
+    listed = [c for c in HTTP.get(sim.base_url + "/_sim/comprobantes").json() if c["pto_vta"] == pv]
     assert listed == [{"cuit": CUIT, "pto_vta": pv, "cbte_tipo": 1, "numero": 1, "cae": accepted.cae,
                        "imp_total": 121.0, "fecha": today().strftime("%Y%m%d")}]

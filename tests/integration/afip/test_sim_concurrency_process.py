@@ -27,6 +27,7 @@ from encola.afip import (
     Credentials,
     generate_test_certificate,
 )
+from support import HTTP
 from sim_process import free_port
 
 CUIT = 20123456786
@@ -43,7 +44,7 @@ def start(*options: str) -> tuple[subprocess.Popen, str]:
         if proc.poll() is not None:
             raise RuntimeError(proc.stderr.read().decode())
         try:
-            httpx.get(base + "/_sim/concurrency", timeout=0.5)
+            HTTP.get(base + "/_sim/concurrency", timeout=0.5)
             return proc, base
         except httpx.HTTPError:
             time.sleep(0.05)
@@ -63,13 +64,13 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def busy_sim():
     proc, base = start("--concurrency", "busy", "--latency-ms", "200", "--latency-p99-ms", "250", "--drop-ratio", "0")
-    httpx.post(base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": 1}, timeout=5).raise_for_status()
+    HTTP.post(base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": 1}, timeout=5).raise_for_status()
     yield base
     stop(proc)
 
 
 def test_the_command_line_options_are_the_simulators_state(busy_sim):
-    assert httpx.get(busy_sim + "/_sim/concurrency").json() == {
+    assert HTTP.get(busy_sim + "/_sim/concurrency").json() == {
         "mode": "busy", "latency_p99_ms": 250, "drop_ratio": 0.0, "busy_refusals": 0,
     }
 
@@ -94,5 +95,5 @@ def test_two_concurrent_calls_of_a_lane_get_502_transaccion_activa(busy_sim):
             assert isinstance((await first).details[0], Accepted)
 
     asyncio.run(go())
-    assert httpx.get(busy_sim + "/_sim/concurrency").json()["busy_refusals"] == 1
-    assert [c["numero"] for c in httpx.get(busy_sim + "/_sim/comprobantes").json()] == [1]
+    assert HTTP.get(busy_sim + "/_sim/concurrency").json()["busy_refusals"] == 1
+    assert [c["numero"] for c in HTTP.get(busy_sim + "/_sim/comprobantes").json()] == [1]

@@ -10,6 +10,7 @@ import pytest
 
 from encola.afip import AfipClient, AfipEndpoints, AfipTimeouts, AlicIva, CaeDetail, Credentials
 from encola.certificates.simulator import obtain_blocking
+from support import HTTP
 from sim_process import SimProcess
 
 pytestmark = pytest.mark.anyio
@@ -39,6 +40,6 @@ async def test_numbers_tickets_and_comprobantes_survive_kill_9(tmp_path):
             assert await afip.last_authorized(7, 1) == 2  # same cached ticket still accepted
             assert (await afip.consult(7, 1, 2)).cae == first.details[1].cae
             assert (await afip.request_cae(7, 1, [detail(3)])).resultado == "A"
-            assert len(httpx.get(sim.base_url + "/_sim/comprobantes").json()) == 3
+            assert len(HTTP.get(sim.base_url + "/_sim/comprobantes").json()) == 3
     finally:
         sim.stop()

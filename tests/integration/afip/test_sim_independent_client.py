@@ -21,6 +21,7 @@ from lxml import etree
 
 from encola.afip.wsaa import build_tra, sign_tra
 from encola.certificates.simulator import obtain_blocking
+from support import HTTP
 from sim_process import free_port
 
 WSDL = Path(__file__).resolve().parents[3] / "encola" / "afip" / "wsdl"
@@ -44,7 +45,7 @@ def sim():
         if proc.poll() is not None:
             raise RuntimeError(f"afip-sim exited: {proc.stderr.read().decode()}")
         try:
-            httpx.get(base + "/_sim/faults", timeout=0.5)
+            HTTP.get(base + "/_sim/faults", timeout=0.5)
             break
         except httpx.HTTPError:
             if time.monotonic() > deadline:
@@ -53,7 +54,7 @@ def sim():
             time.sleep(0.05)
     for binding, numbers in POINTS.items():
         for nro, tipo in zip(numbers, ("CAE", "CAEA", "CAEA")):
-            httpx.post(base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": nro, "emision_tipo": tipo},
+            HTTP.post(base + "/_sim/puntos_venta", json={"cuit": CUIT, "punto_venta": nro, "emision_tipo": tipo},
                        timeout=5).raise_for_status()
     yield base
     proc.send_signal(signal.SIGTERM)
@@ -174,7 +175,7 @@ def test_wsaa_answers_soap12_in_soap12(sim):
     envelope = ('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope">'
                 '<soap:Body><loginCms xmlns="http://wsaa.view.sua.dvadac.desein.afip.gov"><in0>bm90IGEgQ01T</in0>'
                 "</loginCms></soap:Body></soap:Envelope>")
-    answer = httpx.post(sim + "/ws/services/LoginCms", content=envelope,
+    answer = HTTP.post(sim + "/ws/services/LoginCms", content=envelope,
                         headers={"content-type": 'application/soap+xml; charset=utf-8; action=""'}, timeout=5)
     assert answer.status_code == 500
     assert answer.headers["content-type"].startswith("application/soap+xml")

@@ -158,9 +158,9 @@ def _period(pdf: Canvas, doc: Document, top: float) -> float:
         parts.append(("Fecha de Vto. para el pago", day(doc.vencimiento_pago)))
     for label, value in parts:
         pdf.style(8, bold=True)
-        x += pdf.put(x, y, f"{label}: ")
+        x += pdf.put_run(x, y, f"{label}: ")
         pdf.style(8)
-        x += pdf.put(x, y, value) + 8
+        x += pdf.put_run(x, y, value) + 8
     bottom = y + pdf.line_height() + 1.2
     pdf.rect(LEFT, top, RIGHT - LEFT, bottom - top)
     return bottom
@@ -195,11 +195,11 @@ def _extras(pdf: Canvas, doc: Document, top: float) -> float:
     if doc.foreign_currency:
         text = f"{doc.moneda_nombre} ({doc.moneda})"
         pdf.style(8, bold=True)
-        x = LEFT + 2 + pdf.put(LEFT + 2, y, "Moneda: ")
+        x = LEFT + 2 + pdf.put_run(LEFT + 2, y, "Moneda: ")
         pdf.style(8)
-        x += pdf.put(x, y, text) + 10
+        x += pdf.put_run(x, y, text) + 10
         pdf.style(8, bold=True)
-        x += pdf.put(x, y, "Cotización: ")
+        x += pdf.put_run(x, y, "Cotización: ")
         pdf.style(8)
         pdf.put(x, y, number(doc.cotizacion))
         y += pdf.line_height()

@@ -11,11 +11,10 @@ import functools
 import zint
 from fpdf import FPDF, image_parsing
 from fpdf.drawing_primitives import convert_to_device_color
-from fpdf.util import escape_parens
 from PIL import Image
 
 from encola.documents import fpdf_output
-from encola.documents.text import ENCODING, printable
+from encola.documents.text import ENCODING, drawable, printable
 
 fpdf_output.install()
 
@@ -66,31 +65,44 @@ class Canvas(FPDF):
             self.text_color = _device_color(color)
         self._style = key
 
-    def put(self, x: float, top: float, text: str, *, align: str = "L", width: float = 0) -> float:
-        """``text`` on one line whose top is ``top``; ``align`` within [x, x + width]. Returns its width."""
-        text = printable(text)
-        if not text:
+    def put(self, x: float, top: float, text: str, *, align: str = "L", width: float = 0) -> None:
+        """``text`` on one line whose top is ``top``; ``align`` within [x, x + width]."""
+        data = drawable(text)
+        if not data:
+            return
+        if align != "L":  # measured only when the position needs it: most text is left-aligned
+            w = self._measure(data)
+            x = x + width - w if align == "R" else x + (width - w) / 2
+        self._show(x, top + self.font_size_pt / self.k * 0.78, data)
+
+    def put_run(self, x: float, top: float, text: str) -> float:
+        """``text`` left-aligned at ``x``; returns its width, where the next run starts."""
+        data = drawable(text)
+        if not data:
             return 0.0
-        w = self.width(text)
-        if align == "R":
-            x = x + width - w
-        elif align == "C":
-            x = x + (width - w) / 2
-        self.show(x, top + self.font_size * 0.78, text)
-        return w
+        self._show(x, top + self.font_size_pt / self.k * 0.78, data)
+        return self._measure(data)
+
+    def _measure(self, data: bytes) -> float:
+        return sum(map(_byte_widths(self.current_font.fontkey).__getitem__, data)) * self.font_size_pt * 0.001 / self.k
 
     def show(self, x: float, baseline: float, text: str) -> None:
-        """``text`` (already printable) from ``x`` on ``baseline``: what fpdf2's ``text()`` writes
-        for a standard font, without its per-call checks (for encodings, page, underline, text
+        """``text`` from ``x`` on ``baseline``, as fpdf2's ``text()`` would write it."""
+        self._show(x, baseline, drawable(text))
+
+    def _show(self, x: float, baseline: float, data: bytes) -> None:
+        """``data`` (Windows-1252) from ``x`` on ``baseline``: what fpdf2's ``text()`` writes for a
+        standard font, without its per-call checks (for encodings, page, underline, text
         shaping), which made up most of a render's text cost; a document draws a hundred or more
         strings. ``test_canvas`` holds this to the bytes ``text()`` writes."""
         if not self.current_font_is_set_on_page:
             self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
-        shown = (f"BT {x * self.k:.2f} {(self.h - baseline) * self.k:.2f} Td "
-                 f"({escape_parens(text.encode(ENCODING).decode('latin-1'))}) Tj ET")
+        k = self.k
+        escaped = data.replace(b"\\", b"\\\\").replace(b")", b"\\)").replace(b"(", b"\\(").replace(b"\r", b"\\r")
+        shown = b"BT %.2f %.2f Td (%s) Tj ET" % (x * k, (self.h - baseline) * k, escaped)
         text_color = self.text_color
         if self.fill_color != text_color:
-            shown = f"q {_color_operator(text_color)} {shown} Q"
+            shown = b"q %s %s Q" % (_color_operator(text_color), shown)
         self._out(shown)
 
     def line_height(self, factor: float = 1.25) -> float:
@@ -124,7 +136,7 @@ class Canvas(FPDF):
     def labelled(self, x: float, top: float, label: str, value: str, width: float, size: float = 8) -> float:
         """"Label: value" with the label in bold, the value wrapped under itself. Returns the next top."""
         self.style(size, bold=True)
-        label_w = self.put(x, top, f"{label}: ") if label else 0.0
+        label_w = self.put_run(x, top, f"{label}: ") if label else 0.0
         self.style(size)
         lines = self.wrap(value, max(width - label_w, 10)) or [""]
         step = self.line_height()
@@ -178,24 +190,30 @@ def _device_color(color: tuple[int, int, int]):
 
 
 @functools.lru_cache(maxsize=None)
-def _color_operator(color) -> str:
-    return color.serialize().lower()  # as text() writes a text colour that is not the fill's
+def _color_operator(color) -> bytes:
+    return color.serialize().lower().encode("latin-1")  # as text() writes a text colour that is not the fill's
+
+
+@functools.lru_cache(maxsize=None)
+def _byte_widths(fontkey: str) -> tuple[int, ...]:
+    """A standard font's widths by Windows-1252 byte: its metrics are indexed by the Latin-1
+    character of the same byte."""
+    from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+
+    metrics = CORE_FONTS_CHARWIDTHS[fontkey]
+    return tuple(metrics.get(chr(byte), 0) for byte in range(256))
 
 
 @functools.lru_cache(maxsize=None)
 def _widths(fontkey: str) -> dict[str, int]:
-    """A standard font's widths by the character as drawn (every Windows-1252 character): its
-    metrics are indexed by the Latin-1 byte, so "—" would otherwise need an encode per string."""
-    from fpdf.fonts import CORE_FONTS_CHARWIDTHS
-
-    metrics = CORE_FONTS_CHARWIDTHS[fontkey]
+    """The same widths by the character as drawn (every Windows-1252 character), for measuring
+    text before it is drawn (wrapping measures word by word) without encoding it."""
     table = {}
-    for byte in range(256):
+    for byte, width in enumerate(_byte_widths(fontkey)):
         try:
-            char = bytes([byte]).decode(ENCODING)
+            table[bytes([byte]).decode(ENCODING)] = width
         except UnicodeDecodeError:
             continue  # the five bytes Windows-1252 leaves undefined
-        table[char] = metrics[chr(byte)]
     return table
 
 

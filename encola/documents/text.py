@@ -14,6 +14,7 @@ _CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # room for any stored amo
 _STEPS = {places: Decimal(1).scaleb(-places) for places in range(13)}
 _ARGENTINE = str.maketrans(",.", ".,")  # 1,234.56 → 1.234,56
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+_CONTROL_BYTES = bytes.maketrans(bytes([*range(0x0A), *range(0x0B, 0x20)]), b" " * 0x1F)
 
 
 def amount(value: Decimal, places: int = 2) -> str:
@@ -57,6 +58,21 @@ def printable(value: object) -> str:
     except UnicodeEncodeError:
         text = "".join(_fallback(char) for char in text)
     return _CONTROL.sub(" ", text) if _CONTROL.search(text) else text
+
+
+def drawable(value: object) -> bytes:
+    """``printable(value)`` encoded in Windows-1252, as a page's content stream carries it: one
+    encode where the text is drawn, instead of a trial encode and a second one."""
+    if value is None:
+        return b""
+    text = str(value)
+    if text.isascii():  # most of a document's text: encoded in C (Windows-1252 has a Python frame)
+        return text.encode("ascii").translate(_CONTROL_BYTES)
+    try:
+        data = text.encode(ENCODING)
+    except UnicodeEncodeError:
+        data = "".join(map(_fallback, text)).encode(ENCODING)
+    return data.translate(_CONTROL_BYTES)
 
 
 def _fallback(char: str) -> str:

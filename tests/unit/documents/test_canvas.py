@@ -101,3 +101,29 @@ def test_fpdf2s_serialisation_remembered_gives_fpdf2s_own_bytes():
     with fpdf_output.original():
         theirs = documents()
     assert ours == theirs
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.text(DRAWABLE, min_size=1, max_size=40), style=STYLES, align=st.sampled_from("LRC"),
+    x=st.floats(0, 150), top=st.floats(0, 280), width=st.floats(0, 60),
+)
+def test_put_places_text_where_fpdf2s_own_measure_puts_it(text, style, align, x, top, width):
+    """``put`` measures only right- and centre-aligned text, with its own table; ``put_run``
+    returns the width the next run starts after. Both as fpdf2 would place and measure them."""
+    size, bold, italic, color = style
+
+    def ours(pdf: Canvas) -> None:
+        pdf.style(size, bold=bold, italic=italic, color=color)
+        pdf.put(x, top, text, align=align, width=width)
+        assert abs(pdf.put_run(x, top, text) - pdf.get_string_width(text)) < 1e-9
+
+    def theirs(pdf: Canvas) -> None:
+        pdf.set_font("Helvetica", ("B" if bold else "") + ("I" if italic else ""), size)
+        pdf.set_text_color(*color)
+        w = pdf.get_string_width(text)
+        left = {"L": x, "R": x + width - w, "C": x + (width - w) / 2}[align]
+        pdf.text(left, top + pdf.font_size * 0.78, text)
+        pdf.text(x, top + pdf.font_size * 0.78, text)
+
+    assert page_contents(ours) == page_contents(theirs)

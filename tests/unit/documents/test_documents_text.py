@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from encola.documents.text import ENCODING, amount, number, printable, rate
+from encola.documents.text import ENCODING, amount, drawable, number, printable, rate
 
 ARGENTINE = re.compile(r"^-?(0|[1-9]\d{0,2}(\.\d{3})*),\d{2}$")
 
@@ -60,3 +60,8 @@ def test_any_text_becomes_printable_in_the_standard_fonts(value):
 def test_spanish_and_typographic_characters_are_kept():
     assert printable("Ñandú — “Año” 5º piso") == "Ñandú — “Año” 5º piso"
     assert printable(None) == ""
+
+
+@given(st.one_of(st.text(), st.none(), st.integers()))
+def test_drawable_is_the_printable_text_in_windows_1252(value):
+    assert drawable(value) == printable(value).encode(ENCODING)

@@ -503,7 +503,8 @@ class Harness:
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         out = self.profile_dir / f"{name}.txt"
         return subprocess.Popen([spy, "record", "--pid", str(proc.pid), "--duration", str(max(1, int(seconds))),
-                                 "--format", "raw", "--output", str(out), "--nonblocking", "--threads", "--gil"],
+                                 "--format", "raw", "--output", str(out), "--nonblocking", "--threads", "--gil",
+                                 "--subprocesses"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -30,6 +30,7 @@ from encola.api.servicios import Servicios
 from encola.clock import Clock
 from encola.console.app import Console
 from encola.documents.http import Documents
+from encola.documents.links import PATH as DOCUMENTS_PATH
 from encola.domain.errors import Error, err
 from encola.engine.afip_health import HealthRecorder
 from encola.ops import health as ops_health
@@ -245,28 +246,41 @@ def create_app(services: Services, *, run_dispatcher: bool = True) -> "IntakeFir
     # /healthz, /readyz, /metrics (encola/ops, docs/operations.md); every request counted.
     loops = (["dispatcher"] if run_dispatcher else []) + (["engine"] if services.engine is not None else [])
     app.router.routes.extend(ops_routes(store, loops, settings.metrics_token))
-    return RequestMetrics(IntakeFirst(app, intake_routes))
+    return RequestMetrics(IntakeFirst(app, intake_routes, services.documents))
+
+
+DOCUMENTS = DOCUMENTS_PATH + "/"  # /comprobantes/{id}/{token}/…
 
 
 class IntakeFirst:
-    """The ASGI app: intake POSTs go straight to their handlers, everything else to FastAPI.
+    """The ASGI app: intake POSTs and document downloads go straight to their handlers, everything
+    else to FastAPI.
 
     FastAPI's routing and middleware cost about 60 µs a request (measured in-process), a tenth
     of what the rest of an intake costs; the intake routes stay registered in FastAPI too, for
-    OpenAPI and for any other method on their paths.
+    OpenAPI and for any other method on their paths. A document download paid more through
+    FastAPI (its middleware, routing past every route, dependency solving): about a third of the
+    API process's CPU per first download (``benchmarks/run.py --profile``).
     """
 
-    def __init__(self, app: FastAPI, routes: dict[str, Callable[[Request], Awaitable[Response]]]):
+    def __init__(self, app: FastAPI, routes: dict[str, Callable[[Request], Awaitable[Response]]], documents=None):
         self.app = app
         self.routes = routes
+        self.documents = documents
         self.state = app.state
 
     async def __call__(self, scope, receive, send) -> None:
-        handler = self.routes.get(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
-        if handler is None:
-            await self._fastapi(scope, receive, send)
-            return
-        await (await handler(Request(scope, receive)))(scope, receive, send)
+        if scope["type"] == "http":
+            method, path = scope["method"], scope.get("path", "")
+            if method == "POST":
+                handler = self.routes.get(path)
+                if handler is not None:
+                    await (await handler(Request(scope, receive)))(scope, receive, send)
+                    return
+            elif self.documents is not None and method in ("GET", "HEAD") and path.startswith(DOCUMENTS):
+                await (await self.documents.serve(path[len(DOCUMENTS):]))(scope, receive, send)
+                return
+        await self._fastapi(scope, receive, send)
 
     async def _fastapi(self, scope, receive, send) -> None:
         try:

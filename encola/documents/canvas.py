@@ -7,6 +7,7 @@ build) in Windows-1252, which has every Spanish letter and the "—" of the simu
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 import zint
 from fpdf import FPDF, image_parsing
@@ -84,7 +85,16 @@ class Canvas(FPDF):
         return self._measure(data)
 
     def _measure(self, data: bytes) -> float:
-        return sum(map(_byte_widths(self.current_font.fontkey).__getitem__, data)) * self.font_size_pt * 0.001 / self.k
+        return self._meter()(data)
+
+    def _meter(self) -> Callable[[bytes], float]:
+        """The width of Windows-1252 text in the current font: the standard fonts' metrics, summed
+        directly (fpdf2's ``get_string_width`` is general and several times slower). Each
+        character's width is split in two bytes, so ``bytes.translate`` and ``sum`` add them up
+        in C: two and a half times faster than looking each one up."""
+        low, high = _width_bytes(self.current_font.fontkey)
+        scale = self.font_size_pt * 0.001 / self.k
+        return lambda data: (sum(data.translate(low)) + 256 * sum(data.translate(high))) * scale
 
     def show(self, x: float, baseline: float, text: str) -> None:
         """``text`` from ``x`` on ``baseline``, as fpdf2's ``text()`` would write it."""
@@ -108,28 +118,30 @@ class Canvas(FPDF):
     def line_height(self, factor: float = 1.25) -> float:
         return self.font_size * factor
 
-    def wrap(self, text: str, width: float) -> list[str]:
-        """``text`` broken into lines no wider than ``width`` (words kept whole when they fit)."""
-        lines: list[str] = []
-        space = self.width(" ")
-        for paragraph in printable(text).split("\n"):
-            if self.width(paragraph) <= width:
+    def wrap(self, text: str, width: float) -> list[bytes]:
+        """``text`` broken into lines no wider than ``width`` (words kept whole when they fit), each
+        in Windows-1252, as ``put`` draws it."""
+        measure = self._meter()
+        lines: list[bytes] = []
+        space = measure(b" ")
+        for paragraph in drawable(text).split(b"\n"):
+            if measure(paragraph) <= width:
                 lines.append(paragraph)
                 continue
-            current, current_w = "", 0.0
-            for word in paragraph.split(" "):
-                word_w = self.width(word)
+            current, current_w = b"", 0.0
+            for word in paragraph.split(b" "):
+                word_w = measure(word)
                 if current and current_w + space + word_w <= width:
-                    current, current_w = f"{current} {word}", current_w + space + word_w
+                    current, current_w = current + b" " + word, current_w + space + word_w
                     continue
                 if current:
                     lines.append(current)
                 current, current_w = word, word_w
                 while current_w > width and len(current) > 1:
-                    cut = _fit(self, current, width)
+                    cut = _fit(measure, current, width)
                     lines.append(current[:cut])
                     current = current[cut:]
-                    current_w = self.width(current)
+                    current_w = measure(current)
             lines.append(current)
         return lines
 
@@ -145,9 +157,8 @@ class Canvas(FPDF):
         return top + len(lines) * step
 
     def width(self, text: str) -> float:
-        """The width of ``text`` (already printable) in the current font: the standard fonts' metrics,
-        summed directly (fpdf2's ``get_string_width`` is general and several times slower)."""
-        return sum(map(_widths(self.current_font.fontkey).__getitem__, text)) * self.font_size_pt * 0.001 / self.k
+        """The width of ``text`` in the current font."""
+        return self._measure(drawable(text))
 
     def qr(self, url: str, x: float, top: float, size: float) -> None:
         """The QR of ``url``, quiet zone included, one pixel per module, kept Flate-compressed.
@@ -195,26 +206,14 @@ def _color_operator(color) -> bytes:
 
 
 @functools.lru_cache(maxsize=None)
-def _byte_widths(fontkey: str) -> tuple[int, ...]:
-    """A standard font's widths by Windows-1252 byte: its metrics are indexed by the Latin-1
-    character of the same byte."""
+def _width_bytes(fontkey: str) -> tuple[bytes, bytes]:
+    """A standard font's widths by Windows-1252 byte (its metrics are indexed by the Latin-1
+    character of the same byte), as two translation tables: each width's low byte and high byte."""
     from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
     metrics = CORE_FONTS_CHARWIDTHS[fontkey]
-    return tuple(metrics.get(chr(byte), 0) for byte in range(256))
-
-
-@functools.lru_cache(maxsize=None)
-def _widths(fontkey: str) -> dict[str, int]:
-    """The same widths by the character as drawn (every Windows-1252 character), for measuring
-    text before it is drawn (wrapping measures word by word) without encoding it."""
-    table = {}
-    for byte, width in enumerate(_byte_widths(fontkey)):
-        try:
-            table[bytes([byte]).decode(ENCODING)] = width
-        except UnicodeDecodeError:
-            continue  # the five bytes Windows-1252 leaves undefined
-    return table
+    widths = [metrics.get(chr(byte), 0) for byte in range(256)]
+    return bytes(w % 256 for w in widths), bytes(w // 256 for w in widths)
 
 
 @functools.lru_cache(maxsize=256)
@@ -243,11 +242,11 @@ def qr_image(url: str) -> Image.Image:
     return Image.frombytes("L", (width, height), pixels.tobytes()[::3])
 
 
-def _fit(pdf: Canvas, text: str, width: float) -> int:
+def _fit(measure: Callable[[bytes], float], text: bytes, width: float) -> int:
     """How many leading characters of ``text`` fit in ``width`` (at least one)."""
     total = 0.0
-    for i, char in enumerate(text):
-        total += pdf.width(char)
+    for i in range(len(text)):
+        total += measure(text[i:i + 1])
         if total > width:
             return max(i, 1)
     return len(text)

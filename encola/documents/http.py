@@ -121,8 +121,12 @@ class Documents:
     # --- serving -----------------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
+        return await self.serve(request.path_params.get("rest", ""))
+
+    async def serve(self, rest: str) -> Response:
+        """The answer to ``GET /comprobantes/{rest}`` (the API's ASGI app calls this directly)."""
         try:
-            return await self._handle(request.path_params.get("rest", ""))
+            return await self._handle(rest)
         except Exception as exc:  # never a 5xx page with details; the log has them
             log.error("document request failed", exc_info=exc, extra={"action": "document_error"})
             return PlainTextResponse("Servicio no disponible momentaneamente.", 503, headers=SECURITY_HEADERS)

@@ -65,6 +65,8 @@ def drawable(value: object) -> bytes:
     encode where the text is drawn, instead of a trial encode and a second one."""
     if value is None:
         return b""
+    if isinstance(value, bytes):  # already drawable (a line ``Canvas.wrap`` gave)
+        return value
     text = str(value)
     if text.isascii():  # most of a document's text: encoded in C (Windows-1252 has a Python frame)
         return text.encode("ascii").translate(_CONTROL_BYTES)

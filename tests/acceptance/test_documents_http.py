@@ -199,6 +199,18 @@ def test_wrong_tokens_and_names_are_a_plain_404(server, invoice):
         assert RAZON_SOCIAL not in answer.text
 
 
+def test_head_answers_as_get_does_without_the_body(server, invoice):
+    url = invoice["comprobante_pdf_url"]
+    full = get(url)
+    answer = HTTP.head(url, timeout=30)
+    assert answer.status_code == 200 and answer.content == b""
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"] == full.headers["content-disposition"]
+    assert int(answer.headers["content-length"]) == len(full.content)
+    base, invoice_id, token, name = url.rsplit("/", 3)
+    assert HTTP.head(f"{base}/{invoice_id}/{token[::-1]}/{name}", timeout=30).status_code == 404
+
+
 # --- issuer versions ---------------------------------------------------------------------------
 
 

@@ -127,3 +127,25 @@ def test_put_places_text_where_fpdf2s_own_measure_puts_it(text, style, align, x,
         pdf.text(x, top + pdf.font_size * 0.78, text)
 
     assert page_contents(ours) == page_contents(theirs)
+
+
+WORDS = st.lists(st.text(DRAWABLE, min_size=1, max_size=14).filter(lambda w: " " not in w), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=WORDS, width=st.floats(2, 120), size=st.sampled_from([6.5, 8, 11]), bold=st.booleans())
+def test_wrap_keeps_every_word_and_each_line_within_the_width(words, width, size, bold):
+    pdf = Canvas(210, 297, created=datetime(2026, 11, 28, tzinfo=timezone.utc), title="t", author="a")
+    pdf.add_page()
+    pdf.style(size, bold=bold)
+    text = " ".join(words)
+    lines = pdf.wrap(text, width)
+    # Nothing lost or added: the lines, joined, are the text (a word too long for a line is cut).
+    assert b"".join(lines).replace(b" ", b"") == text.replace(" ", "").encode(ENCODING)
+    for line in lines:
+        drawn = line.decode(ENCODING)
+        # fpdf2's own measure; one character alone may be wider than a very narrow column.
+        assert pdf.get_string_width(drawn) <= width + 1e-9 or len(drawn) == 1
+    # Whole words stay whole when they fit: every word that fits is on one line.
+    fitting = [w for w in words if pdf.get_string_width(w) <= width]
+    assert all(any(w in line.decode(ENCODING).split(" ") for line in lines) for w in fitting)

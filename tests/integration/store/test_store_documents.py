@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import column, insert, select, table, text
@@ -175,6 +176,23 @@ def test_a_render_process_reads_the_invoice_it_renders_by_its_file_name(store, e
     assert render_stored(url, invoice_id, "FACTURA_B_00099-00000001.pdf") is None
     assert render_stored(url, queued.id, filename(queued, "a4")) is None
     assert render_stored(url, invoice_id + 1000, filename(row, "a4")) is None
+
+
+def test_a_render_process_reads_postgresql_in_autocommit(store, engine):
+    """The lookup is one SELECT: on PostgreSQL, one round trip, without BEGIN and COMMIT."""
+    from sqlalchemy import text as sql
+
+    from encola.documents.stored import _reading_engine, shareable_url
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps its deferred BEGIN (store/db.py)")
+    reading = _reading_engine(shareable_url(engine.url))
+    try:
+        with reading.connect() as connection:
+            connection.execute(sql("SELECT 1"))
+            assert connection.connection.driver_connection.autocommit
+    finally:
+        reading.dispose()
 
 
 def test_an_in_memory_database_is_not_shared_with_render_processes():

@@ -8,13 +8,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from encola.afip.certs import EXPIRY_WARNING_DAYS, cuit_of, load_certificate
+from encola.clock import to_argentina
 from encola.console.sessions import current_operator
 from encola.store.afip_status import AttemptSample
 
@@ -41,6 +42,11 @@ class CertificateState:
     not_after: datetime | None  # UTC, naive
     days_left: int | None
     problem: str | None  # no certificate, unreadable, or for another CUIT
+
+    @property
+    def vence(self) -> date | None:
+        """The last day it is valid, in Argentina (every date the console shows is Argentina's)."""
+        return to_argentina(self.not_after).date() if self.not_after else None
 
     @property
     def expiring(self) -> bool:

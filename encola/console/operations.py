@@ -17,7 +17,7 @@ from datetime import date, timezone
 
 from encola.api import queue_ops
 from encola.api.provisioning import valid_webhook_token, webhook_errors
-from encola.clock import Clock
+from encola.clock import Clock, to_argentina
 from encola.domain import credentials, fields as f
 from encola.domain.errors import Error
 from encola.domain.tables import TIPOS_BY_CBTE
@@ -242,7 +242,7 @@ class Actions:
             raise Refused(f"Certificado rechazado: {in_spanish(str(problem))}") from None
         if not self.store.save_credentials(cuit, cert_text, key_text, only_if_missing=False):
             raise NotFound()
-        vence = info.not_after.date()
+        vence = to_argentina(info.not_after.replace(tzinfo=None)).date()  # its last day in Argentina, as every date shown
         self._audit(actor, owner, "subir_certificado", f"cuit {cuit}",
                     {"vence": f.format_date(vence), "serie": str(info.serial_number), "emisor": info.issuer})
         return Done(f"Certificado del CUIT {cuit} guardado; vence el {f.format_date(vence)}.")

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from encola.clock import Clock
 from console_helpers import ConsoleClient, create_operator
 from support import HTTP, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes
 
 pytestmark = pytest.mark.postgres
 
 CUIT_A, CUIT_B = "30711111119", "20222222223"
-TODAY = date.today()
+TODAY = Clock().today()  # Argentina's date, as the server's: UTC's is a day ahead from 21:00
 LATER = TODAY + timedelta(days=3)
 QUEUED_A = 30  # future-dated, so they wait in the queue (more than a page of 25)
 

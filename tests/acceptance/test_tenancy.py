@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from encola.clock import Clock
 from encola.store.schema import cuits, pdvs
 from support import ENCOLA, EncolaProcess, WebhookReceiver, factura_b, open_store_of_processes
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.postgres
 VICTIM_CUIT = "30711111119"
 ATTACKER_CUIT = "20222222223"
 UNKNOWN_CUIT = "27333333334"
-TODAY = date.today()
+TODAY = Clock().today()  # Argentina's date, as the server's: UTC's is a day ahead from 21:00
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,11 @@ log with the operator, and the AFIP status page rendered, all without console er
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from encola.clock import Clock
 from console_helpers import create_operator
 from support import EncolaProcess, WebhookReceiver, factura_b
 
@@ -28,7 +29,7 @@ def server(database_url, receiver):
     keys = process.provision(CUIT, 3, receiver.url, token=receiver.token)
     process.password = create_operator(process, EMAIL, CUIT)
     process.start()
-    body = factura_b(keys, reference="CARRIL-1", fecha=date.today() + timedelta(days=5), punto_venta=3)
+    body = factura_b(keys, reference="CARRIL-1", fecha=Clock().today() + timedelta(days=5), punto_venta=3)
     assert process.post("facturacion/nuevo_encola", body).json()["error"] == "N"
     yield process
     process.stop()

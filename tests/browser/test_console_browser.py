@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from encola.clock import Clock
 from console_helpers import create_operator
 from support import EncolaProcess, WebhookReceiver, factura_b
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.postgres
 
 CUIT_A, CUIT_B = "30711111119", "20222222223"
 EMAIL = "operadora@example.com"
-TODAY = date.today()
+TODAY = Clock().today()  # Argentina's date, as the server's: UTC's is a day ahead from 21:00
 LATER = TODAY + timedelta(days=4)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}

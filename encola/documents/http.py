@@ -90,11 +90,19 @@ class Documents:
         self._opened = False
 
     def open(self) -> None:
-        """Start the render processes with the server, so the first downloads don't wait for them."""
+        """Start the render processes with the server, and read the link key, so the first
+        downloads wait for neither. Read lazily, the key cost each API process's first downloads
+        a thread and a query apiece (they all found it missing at once): the slowest of a burst
+        of sixteen first downloads on PostgreSQL. A database not reachable yet leaves it to the
+        first request, as before."""
         if not self._opened:
             self._opened = True
             warmups = [] if self._database_url is None else [(stored.connect, (self._database_url,))]
             self._renderer.open(*warmups)
+            try:
+                self.links()
+            except Exception as exc:  # the request path reads it again, and answers 503 if it must
+                log.warning("document link key not read at start", exc_info=exc, extra={"action": "document_links_later"})
 
     def close(self) -> None:
         if self._opened:

@@ -42,7 +42,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import DateTime, bindparam, event, func, select, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy.exc import IntegrityError, OperationalError  # noqa: E402
 
 import afip_modes as afip_phase  # noqa: E402  (benchmarks/afip_modes.py)
 import instant as instant_phase  # noqa: E402  (benchmarks/instant.py)
@@ -539,7 +539,9 @@ class BackendRun:
                     for table in ("hook_attempts", "hook_events", "invoices", "lane_leases"):
                         connection.execute(text(f"DELETE FROM {table}"))
                 return
-            except OperationalError:  # a deadlock with a dispatcher's claim: try again
+            except (OperationalError, IntegrityError):
+                # A deadlock with a dispatcher's claim, or an attempt it recorded between the two
+                # DELETEs (PostgreSQL reads each statement afresh): try again.
                 if attempt == 4:
                     raise
                 time.sleep(0.5)

@@ -5,7 +5,7 @@ while only delays it."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, time
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from encola.afip import AfipEndpoints
 from encola.afip_sim.server import create_app as create_simulator
 from encola.api.intake import Intake
 from encola.api.provisioning import PdvSpec, provision
-from encola.clock import FixedClock
+from encola.clock import Clock, FixedClock
 from encola.engine import policy
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
@@ -24,7 +24,9 @@ from encola.store.store import Store
 from support import factura_b
 
 BASE = "http://afip-sim.test"
-NOW = datetime(2026, 11, 23, 15, 0)  # 12:00 in Buenos Aires
+# 12:00 in Buenos Aires, on Argentina's today: the in-process simulator keeps the real date, and
+# refuses, as AFIP does, an invoice dated more than 5 days back (a fixed date failed once it was 6).
+NOW = datetime.combine(Clock().today(), time(15, 0))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time as time_of_day
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,11 +20,17 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
+from encola.clock import Clock
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ENCOLA = [sys.executable, "-m", "encola.cli"]
 # One secret key for every encola process of a test run (processes sharing a database must agree).
 SECRET_KEY = Fernet.generate_key().decode()
+# For a test's FixedClock beside a simulator: 12:00 in Buenos Aires (naive UTC, as the store keeps
+# it) on Argentina's today. A simulator keeps the real date and refuses, as AFIP does, an invoice
+# dated more than 5 days back: a fixed calendar date stops working a few days after it is written.
+NOON_TODAY = datetime.combine(Clock().today(), time_of_day(15, 0))
 
 # One HTTP client for the tests' plain requests. ``httpx.post()`` builds a client per call, and with
 # it an SSL context from the CA bundle: 30–60 ms on a slow host, which thousands of requests make

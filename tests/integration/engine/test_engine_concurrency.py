@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime, time
 
 import httpx
 import pytest
@@ -17,19 +16,17 @@ from encola.afip import AfipEndpoints
 from encola.afip_sim.server import create_app as create_simulator
 from encola.api.intake import Intake
 from encola.api.provisioning import PdvSpec, provision
-from encola.clock import Clock, FixedClock
+from encola.clock import FixedClock
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
 from encola.engine.lane import LaneConfig
 from encola.store.db import make_engine, migrate
 from encola.store.lanes import Lane, LaneStore
 from encola.store.store import Store
-from support import factura_b
+from support import NOON_TODAY, factura_b
 
 BASE = "http://afip-sim.test"
-# 12:00 in Buenos Aires, on Argentina's today: the in-process simulator keeps the real date, and
-# refuses, as AFIP does, an invoice dated more than 5 days back (a fixed date failed once it was 6).
-NOW = datetime.combine(Clock().today(), time(15, 0))
+NOW = NOON_TODAY  # 12:00 in Buenos Aires today: the in-process simulator keeps the real date
 CUIT, PDV, FACTURA_B = "30712345671", 10, 6
 LANE = Lane(CUIT, PDV, FACTURA_B)
 

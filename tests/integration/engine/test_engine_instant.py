@@ -7,7 +7,6 @@ also after a crash between the emission and its creation."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from encola.afip import AfipEndpoints
 from encola.afip_sim.server import create_app as create_simulator
 from encola.api.intake import Intake
 from encola.api.provisioning import PdvSpec, provision
-from encola.clock import Clock, FixedClock
+from encola.clock import FixedClock
 from encola.domain.abono import add_months
 from encola.engine.afip_access import AfipAccess
 from encola.engine.engine import Engine
@@ -25,12 +24,10 @@ from encola.store.db import make_engine, migrate
 from encola.store.lanes import LaneStore
 from encola.store.schema import invoices
 from encola.store.store import Store
-from support import factura_b
+from support import NOON_TODAY, factura_b
 
 BASE = "http://afip-sim.test"
-# 12:00 in Buenos Aires, on Argentina's today: the in-process simulator keeps the real date, and
-# refuses, as AFIP does, an invoice dated more than 5 days back (a fixed date failed once it was 6).
-NOW = datetime.combine(Clock().today(), time(15, 0))
+NOW = NOON_TODAY  # 12:00 in Buenos Aires today: the in-process simulator keeps the real date
 
 
 @dataclasses.dataclass

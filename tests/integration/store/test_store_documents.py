@@ -99,42 +99,53 @@ def _unreachable(*_args, **_kwargs):
     raise OSError("database unreachable")
 
 
+PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def _fresh_documents(store, engine, clock):
+    """A documents room on a store of its own, with no link key cached yet (render in a thread)."""
+    from encola.documents.http import Documents
+
+    fresh = Store(engine, clock, store.secrets)
+    return fresh, Documents(fresh, PUBLIC_URL, 1 << 20, 0)
+
+
+def _pdf_path(store, invoice_id: int) -> str:
+    """What follows ``/comprobantes/`` in the invoice's ``comprobante_pdf_url``."""
+    from encola.documents.links import Links
+
+    link = Links(PUBLIC_URL, store.document_link_key()).of(store.emitted_document(invoice_id).row)
+    return link["comprobante_pdf_url"].split("/comprobantes/", 1)[1]
+
+
 def test_the_documents_room_reads_the_link_key_when_it_opens(store, engine, clock, monkeypatch):
     """A download's token is checked without a query: the key was read when the server started."""
-    from encola.documents.http import Documents
-    from encola.documents.links import TOKEN_LENGTH, Links
+    from encola.documents.links import TOKEN_LENGTH
 
     seller = make_pdv(store)
     invoice_id = emit(store, seller, "ref-key-at-open")
-    fresh = Store(engine, clock, store.secrets)  # no key cached yet
-    documents = Documents(fresh, "http://127.0.0.1:8000", 1 << 20, 0)
+    fresh, documents = _fresh_documents(store, engine, clock)
     documents.open()
     try:
         monkeypatch.setattr(fresh, "reading", _unreachable)
         monkeypatch.setattr(fresh, "writing", _unreachable)
         wrong = asyncio.run(documents.serve(f"{invoice_id}/{'A' * TOKEN_LENGTH}/FACTURA_B_00006-00000001.pdf"))
         assert wrong.status_code == 404  # the token check needed the key, and nothing else
-        link = Links("http://127.0.0.1:8000", store.document_link_key()).of(store.emitted_document(invoice_id).row)
-        unreadable = asyncio.run(documents.serve(link["comprobante_pdf_url"].split("/comprobantes/", 1)[1]))
+        unreadable = asyncio.run(documents.serve(_pdf_path(store, invoice_id)))
         assert unreadable.status_code == 503  # the invoice itself is read per request
     finally:
         documents.close()
 
 
 def test_a_database_unreachable_at_start_leaves_the_link_key_to_the_first_download(store, engine, clock, monkeypatch):
-    from encola.documents.http import Documents
-    from encola.documents.links import Links
-
     seller = make_pdv(store)
     invoice_id = emit(store, seller, "ref-key-later")
-    fresh = Store(engine, clock, store.secrets)
-    documents = Documents(fresh, "http://127.0.0.1:8000", 1 << 20, 0)
+    fresh, documents = _fresh_documents(store, engine, clock)
     with monkeypatch.context() as down:
         down.setattr(fresh, "reading", _unreachable)
         documents.open()  # does not raise: the server still starts
     try:
-        link = Links("http://127.0.0.1:8000", store.document_link_key()).of(store.emitted_document(invoice_id).row)
-        answer = asyncio.run(documents.serve(link["comprobante_pdf_url"].split("/comprobantes/", 1)[1]))
+        answer = asyncio.run(documents.serve(_pdf_path(store, invoice_id)))
         assert answer.status_code == 200 and answer.body.startswith(b"%PDF-")
     finally:
         documents.close()
